@@ -1,0 +1,1 @@
+"""Helpers for the k8s-workloads-course notebooks."""

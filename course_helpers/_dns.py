@@ -1,0 +1,166 @@
+"""Cluster DNS for the embedded cluster: a local CoreDNS and a resolver for it.
+
+On a real cluster, CoreDNS runs inside the cluster and answers pods. Here it
+runs as a local process on 127.0.0.1, reads Services and EndpointSlices from
+the embedded API server with its real ``kubernetes`` plugin, and answers the
+notebook, so ``web-0.web.<namespace>.svc.cluster.local`` resolves for real.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from . import _binaries
+from ._binaries import Log
+from .errors import ClusterError
+
+DOMAIN = "cluster.local"
+
+
+def _dir() -> Path:
+    path = _binaries.cache_dir() / "coredns"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def free_port() -> int:
+    """Return a TCP and UDP port that is free on 127.0.0.1 right now."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port: int = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise ClusterError("Could not find a free port on 127.0.0.1 for the cluster DNS.")
+
+
+def corefile(kubeconfig: str, context: str, port: int) -> str:
+    """Return the Corefile that serves the cluster domain from the embedded API server."""
+    return (
+        f".:{port} {{\n"
+        "    bind 127.0.0.1\n"
+        "    errors\n"
+        f"    kubernetes {DOMAIN} in-addr.arpa ip6.arpa {{\n"
+        f"        kubeconfig {kubeconfig} {context}\n"
+        "        pods insecure\n"
+        "        fallthrough in-addr.arpa ip6.arpa\n"
+        "    }\n"
+        "}\n"
+    )
+
+
+def pid() -> int | None:
+    """Return the recorded CoreDNS process id, if any."""
+    try:
+        return int((_dir() / "coredns.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _answers(port: int) -> bool:
+    query = dns.message.make_query(f"kubernetes.default.svc.{DOMAIN}", dns.rdatatype.A)
+    try:
+        reply = dns.query.udp(query, "127.0.0.1", port=port, timeout=1.0)
+    except (dns.exception.DNSException, OSError):
+        return False
+    return reply.rcode() == dns.rcode.NOERROR and bool(reply.answer)
+
+
+def _alive(process_id: int) -> bool:
+    try:
+        os.kill(process_id, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ensure(kubeconfig: str, context: str, port: int, log: Log, timeout: float = 30) -> None:
+    """Start CoreDNS on ``port`` unless it already answers there.
+
+    Raises:
+        ClusterError: CoreDNS exited or did not answer within ``timeout`` seconds.
+
+    """
+    running = pid()
+    if running and _alive(running) and _answers(port):
+        return
+    stop()
+    binary = _binaries.paths()["coredns"]
+    conf = _dir() / "Corefile"
+    conf.write_text(corefile(kubeconfig, context, port))
+    log_file = _dir() / "coredns.log"
+    with open(log_file, "w") as out:
+        process = subprocess.Popen(
+            [str(binary), "-conf", str(conf)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=_dir(),
+        )
+    (_dir() / "coredns.pid").write_text(f"{process.pid}\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ClusterError(
+                f"CoreDNS exited with code {process.returncode}. Its log ({log_file}):\n"
+                + log_file.read_text(errors="replace")[-2000:]
+            )
+        if _answers(port):
+            log(f"cluster DNS answering on 127.0.0.1:{port}")
+            return
+        time.sleep(0.2)
+    raise ClusterError(f"CoreDNS did not answer on 127.0.0.1:{port} within {timeout:.0f}s.")
+
+
+def stop() -> None:
+    """Stop the CoreDNS process if one is recorded."""
+    running = pid()
+    if running and _alive(running):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(running, 15)
+        for _ in range(50):
+            if not _alive(running):
+                break
+            time.sleep(0.05)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(running, os.WNOHANG)
+    (_dir() / "coredns.pid").unlink(missing_ok=True)
+
+
+def resolve(name: str, port: int, timeout: float = 2.0) -> list[str]:
+    """Return the A records of ``name`` from the cluster DNS on 127.0.0.1:``port``.
+
+    Example:
+        >>> resolve("web-0.web.course-statefulsets.svc.cluster.local", 53053)  # doctest: +SKIP
+        ['10.244.2.5']
+
+    Raises:
+        ClusterError: the DNS server did not answer.
+
+    """
+    query = dns.message.make_query(name, dns.rdatatype.A)
+    try:
+        reply = dns.query.udp(query, "127.0.0.1", port=port, timeout=timeout)
+    except (dns.exception.DNSException, OSError) as exc:
+        raise ClusterError(f"The cluster DNS on 127.0.0.1:{port} did not answer: {exc}") from exc
+    return sorted(
+        item.address for rrset in reply.answer if rrset.rdtype == dns.rdatatype.A for item in rrset
+    )

@@ -1,0 +1,190 @@
+"""Simulated worker nodes of the embedded cluster: create, list, remove.
+
+kwok manages every Node object in the embedded cluster, so a node "joins" when
+its Node object is created and kwok marks it Ready, and "leaves" when the Node
+object is deleted. Real controllers react to both, exactly as on real hardware.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from importlib import resources
+
+import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes import watch as k8s_watch
+
+from ._binaries import Log
+from .errors import ClusterError
+
+ZONES = ("zone-a", "zone-b", "zone-c")
+DISK_LABEL = "course.dev/disk"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+SIMULATED_ANNOTATION = "kwok.x-k8s.io/node"
+_NAME = re.compile(r"^worker-(\d+)$")
+
+
+def default_labels(index: int) -> dict[str, str]:
+    """Return the labels of worker ``index``: zones rotate, every third node has an HDD."""
+    return {
+        ZONE_LABEL: ZONES[(index - 1) % len(ZONES)],
+        DISK_LABEL: "hdd" if index % 3 == 0 else "ssd",
+    }
+
+
+def node_body(
+    name: str,
+    index: int,
+    labels: Mapping[str, str] | None = None,
+    taints: list[dict[str, str]] | None = None,
+) -> dict[str, object]:
+    """Return the Node object for simulated worker ``name``.
+
+    Example:
+        >>> node_body("worker-4", 4)["spec"]["podCIDR"]
+        '10.244.4.0/24'
+
+    """
+    all_labels = {
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "node.kubernetes.io/instance-type": "simulated",
+        **default_labels(index),
+        **(labels or {}),
+    }
+    cidr = f"10.244.{index}.0/24"
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": all_labels,
+            "annotations": {SIMULATED_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
+        },
+        "spec": {"podCIDR": cidr, "podCIDRs": [cidr], "taints": list(taints or [])},
+    }
+
+
+def _core(api: k8s.ApiClient) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(api)
+
+
+def worker_names(api: k8s.ApiClient) -> list[str]:
+    """Return the names of the simulated workers, in index order."""
+    nodes = _core(api).list_node(_request_timeout=10).items
+    names = [n.metadata.name for n in nodes if _NAME.match(n.metadata.name)]
+    return sorted(names, key=lambda n: int(_NAME.match(n).group(1)))  # type: ignore[union-attr]
+
+
+def _next_index(api: k8s.ApiClient) -> int:
+    used = [int(_NAME.match(n).group(1)) for n in worker_names(api)]  # type: ignore[union-attr]
+    return max(used, default=0) + 1
+
+
+def wait_ready(api: k8s.ApiClient, names: list[str], timeout: float = 60) -> None:
+    """Block until every node in ``names`` reports Ready.
+
+    Raises:
+        ClusterError: some node was not Ready within ``timeout`` seconds.
+
+    """
+    pending = set(names)
+
+    def ready(node: k8s.V1Node) -> bool:
+        conditions = (node.status and node.status.conditions) or []
+        return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+    listing = _core(api).list_node(_request_timeout=10)
+    pending -= {n.metadata.name for n in listing.items if ready(n)}
+    if not pending:
+        return
+    watcher = k8s_watch.Watch()
+    for event in watcher.stream(
+        _core(api).list_node,
+        resource_version=listing.metadata.resource_version,
+        timeout_seconds=int(timeout),
+        _request_timeout=timeout + 5,
+    ):
+        node = event["object"]
+        if ready(node):
+            pending.discard(node.metadata.name)
+        if not pending:
+            watcher.stop()
+            return
+    raise ClusterError(f"Nodes not Ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+
+
+def add_node(
+    api: k8s.ApiClient,
+    name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    taints: list[dict[str, str]] | None = None,
+    wait: bool = True,
+) -> str:
+    """Add a simulated worker and return its name (``worker-N`` unless given).
+
+    Raises:
+        ClusterError: a node of that name exists already, or it never became Ready.
+
+    """
+    index = _next_index(api)
+    name = name or f"worker-{index}"
+    try:
+        _core(api).create_node(node_body(name, index, labels, taints), _request_timeout=10)
+    except k8s.ApiException as exc:
+        if exc.status == 409:
+            raise ClusterError(f"A node called {name!r} already exists.") from None
+        raise
+    if wait:
+        wait_ready(api, [name])
+    return name
+
+
+def remove_node(api: k8s.ApiClient, name: str) -> None:
+    """Delete a simulated worker; its pods are then garbage-collected by the control plane.
+
+    Raises:
+        ClusterError: there is no such node, or it is not a simulated one.
+
+    """
+    try:
+        node = _core(api).read_node(name, _request_timeout=10)
+    except k8s.ApiException as exc:
+        if exc.status == 404:
+            raise ClusterError(f"There is no node called {name!r}.") from None
+        raise
+    annotations = node.metadata.annotations or {}
+    if annotations.get(SIMULATED_ANNOTATION) != "fake":
+        raise ClusterError(
+            f"Node {name!r} is a real machine, not a simulated one: the course only removes "
+            "nodes it added to the embedded cluster."
+        )
+    _core(api).delete_node(name, _request_timeout=10)
+
+
+def bootstrap(kubeconfig: str, count: int, log: Log) -> None:
+    """Create the default StorageClass and ``count`` workers on a fresh embedded cluster."""
+    api = k8s_config.new_client_from_config(config_file=kubeconfig)
+    try:
+        storage_class = yaml.safe_load(
+            (resources.files("course_helpers") / "kwok" / "storageclass.yaml").read_text()
+        )
+        try:
+            k8s.StorageV1Api(api).create_storage_class(storage_class, _request_timeout=10)
+        except k8s.ApiException as exc:
+            if exc.status != 409:
+                raise
+        existing = set(worker_names(api))
+        names = []
+        for index in range(1, count + 1):
+            name = f"worker-{index}"
+            if name not in existing:
+                _core(api).create_node(node_body(name, index), _request_timeout=10)
+            names.append(name)
+        wait_ready(api, names)
+        log(f"nodes Ready: {', '.join(names)}")
+    finally:
+        api.close()
