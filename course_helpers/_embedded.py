@@ -23,7 +23,7 @@ import yaml
 
 from . import _binaries, _dns, _nodes
 from ._binaries import Log
-from .errors import ClusterError, PortInUseError
+from .errors import BinaryError, ClusterError, PortInUseError
 
 CLUSTER = "course"
 CONTEXT = f"kwok-{CLUSTER}"
@@ -123,7 +123,7 @@ def apiserver_reachable(timeout: float = 2.0) -> bool:
             timeout=timeout + 5,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired, ClusterError, _binaries.BinaryError):
+    except (OSError, subprocess.TimeoutExpired, ClusterError, BinaryError):
         return False
     return out.returncode == 0 and out.stdout.strip() == "ok"
 
@@ -325,7 +325,7 @@ def down(log: Log = print) -> bool:
     try:
         bins = _binaries.paths()
         _kwokctl(["delete", "cluster", "--name", CLUSTER], bins, timeout=120)
-    except (ClusterError, _binaries.BinaryError):
+    except (ClusterError, BinaryError):
         pass
     for pid in _component_pids().values():
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -1,0 +1,178 @@
+"""Cluster-level actions for the notebooks: nodes, pod tables and per-pod DNS lookups."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from kubernetes import client as k8s
+
+from . import _dns, _nodes
+from ._client import api_client, cluster_info
+from ._manifests import api_message
+from ._namespaces import require_managed
+from ._wait import until
+from .errors import ClusterError
+
+
+def _needs_embedded(action: str) -> None:
+    if not cluster_info().can_add_nodes:
+        raise ClusterError(
+            f"Cannot {action} here: this cluster's nodes are real machines or containers. "
+            "With kind, create the cluster with more workers (`kind create cluster --config`); "
+            "or use the embedded cluster (COURSE_CLUSTER=embedded)."
+        )
+
+
+def add_node(
+    labels: Mapping[str, str] | None = None,
+    taints: list[dict[str, str]] | None = None,
+    name: str | None = None,
+) -> str:
+    """Add a simulated worker node to the embedded cluster and return its name.
+
+    Example:
+        >>> ch.add_node(labels={"course.dev/disk": "ssd"})  # doctest: +SKIP
+        'worker-4'
+    """
+    _needs_embedded("add nodes")
+    created = _nodes.add_node(api_client(), name=name, labels=labels, taints=taints)
+    print(f"node/{created} joined (on a real cluster: a new machine runs kubelet and registers)")
+    return created
+
+
+def remove_node(name: str) -> None:
+    """Remove a simulated worker node; the control plane then garbage-collects its pods.
+
+    Example:
+        >>> ch.remove_node("worker-4")  # doctest: +SKIP
+        kubectl delete node worker-4
+    """
+    _needs_embedded("remove nodes")
+    print(f"kubectl delete node {name}")
+    _nodes.remove_node(api_client(), name)
+
+
+def nodes() -> pd.DataFrame:
+    """Return the cluster's nodes with their zone, disk label, taints and readiness."""
+    rows = []
+    for node in k8s.CoreV1Api(api_client()).list_node(_request_timeout=10).items:
+        labels = node.metadata.labels or {}
+        ready = any(
+            c.type == "Ready" and c.status == "True" for c in (node.status.conditions or [])
+        )
+        rows.append(
+            {
+                "node": node.metadata.name,
+                "zone": labels.get(_nodes.ZONE_LABEL, ""),
+                "disk": labels.get(_nodes.DISK_LABEL, ""),
+                "taints": ", ".join(f"{t.key}:{t.effect}" for t in (node.spec.taints or [])),
+                "ready": ready,
+            }
+        )
+    return pd.DataFrame(rows, columns=["node", "zone", "disk", "taints", "ready"])
+
+
+def _owner(pod: k8s.V1Pod) -> str:
+    refs = pod.metadata.owner_references or []
+    return f"{refs[0].kind}/{refs[0].name}" if refs else ""
+
+
+def pods(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
+    """Return the namespace's pods: name, node, phase, ready, restarts, IP and owner, by name."""
+    items = (
+        k8s.CoreV1Api(api_client())
+        .list_namespaced_pod(namespace, label_selector=label_selector, _request_timeout=10)
+        .items
+    )
+    rows = []
+    for pod in items:
+        statuses = pod.status.container_statuses or []
+        rows.append(
+            {
+                "pod": pod.metadata.name,
+                "node": pod.spec.node_name or "",
+                "phase": "Terminating" if pod.metadata.deletion_timestamp else pod.status.phase,
+                "ready": bool(statuses) and all(s.ready for s in statuses),
+                "restarts": sum(s.restart_count for s in statuses),
+                "ip": pod.status.pod_ip or "",
+                "owner": _owner(pod),
+            }
+        )
+    columns = ["pod", "node", "phase", "ready", "restarts", "ip", "owner"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("pod", ignore_index=True)
+
+
+def pods_per_node(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
+    """Return how many of the namespace's pods run on each node (every node listed)."""
+    table = pods(namespace, label_selector)
+    counts = table[table["node"] != ""].groupby("node").size()
+    names = sorted(nodes()["node"])
+    return pd.DataFrame({"node": names, "pods": [int(counts.get(n, 0)) for n in names]})
+
+
+_PROBE_IMAGE = "busybox:1.37"
+
+
+def resolve(name: str, namespace: str, timeout: float = 90) -> list[str]:
+    """Resolve ``name`` with the cluster's DNS and return its IPv4 addresses, sorted.
+
+    On the embedded cluster the lookup goes to its CoreDNS on 127.0.0.1; on
+    another cluster a short-lived pod in ``namespace`` runs ``nslookup``.
+
+    Example:
+        >>> ch.resolve("web-0.web.course-statefulsets.svc.cluster.local", ns)  # doctest: +SKIP
+        ['10.244.1.1']
+    """
+    info = cluster_info()
+    command = (
+        f"kubectl run dns-probe -n {namespace} --rm -i --restart=Never "
+        f"--image={_PROBE_IMAGE} -- nslookup {name}"
+    )
+    if info.embedded and info.dns_port:
+        print(f"{command}    # here: asked the cluster DNS directly")
+        return _dns.resolve(name, info.dns_port)
+    print(command)
+    return _resolve_in_pod(name, namespace, timeout)
+
+
+def _resolve_in_pod(name: str, namespace: str, timeout: float) -> list[str]:
+    require_managed(namespace)
+    core = k8s.CoreV1Api(api_client())
+    pod_name = f"dns-probe-{int(time.time() * 1000) % 100000}"
+    body: dict[str, Any] = {
+        "metadata": {"name": pod_name, "labels": {"course.dev/probe": "dns"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {"name": "nslookup", "image": _PROBE_IMAGE, "command": ["nslookup", name]}
+            ],
+        },
+    }
+    try:
+        core.create_namespaced_pod(namespace, body, _request_timeout=10)
+    except k8s.ApiException as exc:
+        raise ClusterError(f"Could not start the DNS probe pod: {api_message(exc)}") from None
+    try:
+        until(
+            "Pod",
+            namespace,
+            lambda ps: any(p["status"].get("phase") in ("Succeeded", "Failed") for p in ps),
+            f"DNS probe pod {pod_name}",
+            timeout,
+            field_selector=f"metadata.name={pod_name}",
+        )
+        log = core.read_namespaced_pod_log(pod_name, namespace, _request_timeout=10)
+    finally:
+        core.delete_namespaced_pod(pod_name, namespace, grace_period_seconds=0, _request_timeout=10)
+    answer = log.split("Name:", 1)[1] if "Name:" in log else ""
+    return sorted(
+        {
+            line.split()[-1]
+            for line in answer.splitlines()
+            if line.strip().startswith("Address") and "." in line
+        }
+    )

@@ -1,0 +1,207 @@
+"""Choose the cluster the course runs on, and say what that cluster can do.
+
+The rule: a context the user chose (``connect(context=...)``, ``COURSE_CONTEXT``,
+or the kubeconfig's current context) is used when it is local and reachable;
+otherwise the embedded cluster is started or reused. A context that does not
+look local is refused unless ``COURSE_ALLOW_REMOTE=1``, so a demo never lands
+on a shared or production cluster by accident.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+
+from . import _client, _embedded
+from ._binaries import Log
+from .errors import ClusterError, ContextRefusedError
+
+LOCAL_PREFIXES = ("kind-", "k3d-", "kwok-")
+LOCAL_NAMES = ("minikube", "docker-desktop", "rancher-desktop", "orbstack", "colima")
+
+
+@dataclass
+class ClusterInfo:
+    """What the course is connected to, and what that cluster can do.
+
+    Example:
+        >>> info = ch.connect()  # doctest: +SKIP
+        >>> info.simulated, info.can_add_nodes  # doctest: +SKIP
+        (True, True)
+    """
+
+    context: str
+    server: str
+    version: str
+    embedded: bool
+    simulated: bool
+    can_add_nodes: bool
+    dns: str
+    nodes: list[str] = field(default_factory=list)
+    dns_port: int | None = None
+
+    def _rows(self) -> list[tuple[str, str]]:
+        return [
+            ("context", self.context),
+            ("API server", self.server),
+            ("Kubernetes", self.version),
+            ("cluster", "embedded (kwok)" if self.embedded else "your own"),
+            ("nodes and pods", "simulated by kwok" if self.simulated else "real"),
+            ("can add/remove nodes", "yes" if self.can_add_nodes else "no"),
+            ("per-pod DNS", self.dns),
+            ("nodes", ", ".join(self.nodes)),
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(f"{k:>20}: {v}" for k, v in self._rows())
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in self._rows()
+        )
+        return f"<table>{rows}</table>"
+
+
+def looks_local(context: str, server: str) -> bool:
+    """Return True for a context that names a local cluster tool or talks to loopback.
+
+    Example:
+        >>> looks_local("kind-kind", "https://127.0.0.1:6443")
+        True
+        >>> looks_local("prod", "https://10.1.2.3:6443")
+        False
+    """
+    if context.startswith(LOCAL_PREFIXES) or context in LOCAL_NAMES:
+        return True
+    host = urlparse(server).hostname or ""
+    if host in ("localhost", "host.docker.internal"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _user_contexts() -> tuple[list[str], str | None]:
+    try:
+        contexts, current = k8s_config.list_kube_config_contexts()
+    except (k8s_config.ConfigException, OSError, TypeError):
+        return [], None
+    names = [c["name"] for c in contexts]
+    return names, current["name"] if current else None
+
+
+def _server_of(context: str) -> str:
+    api = k8s_config.new_client_from_config(context=context)
+    try:
+        return str(api.configuration.host)
+    finally:
+        api.close()
+
+
+def _reachable(api: k8s.ApiClient) -> str | None:
+    """Return the server's gitVersion, or None when it does not answer in a few seconds."""
+    try:
+        return str(k8s.VersionApi(api).get_code(_request_timeout=5).git_version)
+    except Exception:
+        return None
+
+
+def _remote_allowed() -> bool:
+    return os.environ.get("COURSE_ALLOW_REMOTE", "") in ("1", "true", "yes")
+
+
+def _use_context(context: str, explicit: bool) -> k8s.ApiClient | None:
+    """Return a client for ``context``, None to fall back to the embedded cluster."""
+    server = _server_of(context)
+    if not looks_local(context, server) and not _remote_allowed():
+        message = (
+            f"The kubeconfig context {context!r} ({server}) does not look like a local "
+            "cluster, so the course will not create and delete objects there. "
+            "To use it anyway, set COURSE_ALLOW_REMOTE=1."
+        )
+        if explicit:
+            raise ContextRefusedError(message)
+        print(f"{message} Using the embedded cluster instead.")
+        return None
+    api = k8s_config.new_client_from_config(context=context)
+    if _reachable(api) is None:
+        api.close()
+        message = (
+            f"The context {context!r} ({server}) is not reachable: is that cluster running? "
+            "(kind: `kind get clusters`; minikube: `minikube status`)."
+        )
+        if explicit:
+            raise ClusterError(message + " Or unset COURSE_CONTEXT to use the embedded cluster.")
+        print(f"{message} Using the embedded cluster instead.")
+        return None
+    return api
+
+
+def connect(context: str | None = None, nodes: int = 3, log: Log = print) -> ClusterInfo:
+    """Connect the helpers to a cluster and describe it.
+
+    Args:
+        context: a kubeconfig context to use; defaults to ``COURSE_CONTEXT``, then
+            the kubeconfig's current context. ``COURSE_CLUSTER=embedded`` skips
+            the kubeconfig and always uses the embedded cluster.
+        nodes: how many workers the embedded cluster starts with.
+        log: where progress messages go.
+
+    Example:
+        >>> import course_helpers as ch
+        >>> info = ch.connect()  # doctest: +SKIP
+
+    Raises:
+        ContextRefusedError: an explicitly chosen context is not local.
+        ClusterError: an explicitly chosen context is unreachable, or the
+            embedded cluster could not start.
+    """
+    explicit = context or os.environ.get("COURSE_CONTEXT")
+    api: k8s.ApiClient | None = None
+    chosen = ""
+    if os.environ.get("COURSE_CLUSTER") != "embedded":
+        names, current = _user_contexts()
+        chosen = explicit or current or ""
+        if explicit and explicit not in names:
+            raise ClusterError(
+                f"No kubeconfig context called {explicit!r}. Known contexts: "
+                f"{', '.join(names) or 'none'}."
+            )
+        if chosen and chosen != _embedded.CONTEXT:
+            api = _use_context(chosen, explicit=bool(explicit))
+    embedded = api is None
+    dns_port = None
+    if embedded:
+        state = _embedded.up(nodes=nodes, log=log)
+        api = k8s_config.new_client_from_config(
+            config_file=state.kubeconfig, context=_embedded.CONTEXT
+        )
+        chosen, dns_port = _embedded.CONTEXT, state.dns_port
+    assert api is not None
+    node_list = k8s.CoreV1Api(api).list_node(_request_timeout=10).items
+    simulated = any(
+        (n.metadata.annotations or {}).get("kwok.x-k8s.io/node") == "fake" for n in node_list
+    )
+    info = ClusterInfo(
+        context=chosen,
+        server=str(api.configuration.host),
+        version=_reachable(api) or "unknown",
+        embedded=embedded,
+        simulated=simulated,
+        can_add_nodes=embedded,
+        dns=(
+            f"local CoreDNS on 127.0.0.1:{dns_port}"
+            if embedded
+            else "looked up from inside a pod in the cluster"
+        ),
+        nodes=sorted(n.metadata.name for n in node_list),
+        dns_port=dns_port,
+    )
+    _client.set_api_client(api, info)
+    return info

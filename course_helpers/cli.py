@@ -1,0 +1,65 @@
+"""``course-cluster``: build, start, stop and inspect the embedded cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import _binaries, _embedded
+from .errors import CourseError
+
+
+def _status() -> int:
+    state = _embedded.ClusterState.load()
+    components = _embedded.component_status()
+    if not components:
+        print("embedded cluster: not running (start it with `course-cluster up`)")
+        return 1
+    running = _embedded.is_running()
+    print(f"embedded cluster: {'running' if running else 'NOT healthy'}")
+    if state:
+        print(
+            f"  API server: {state.server}\n  kubeconfig: {state.kubeconfig}\n"
+            f"  DNS:        127.0.0.1:{state.dns_port}"
+        )
+    for name, alive in sorted(components.items()):
+        print(f"  {name:<24} {'up' if alive else 'DOWN'}")
+    return 0 if running else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``course-cluster`` command line."""
+    parser = argparse.ArgumentParser(prog="course-cluster", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("install", help="build the pinned cluster binaries (cached outside the repo)")
+    up = sub.add_parser("up", help="start the embedded cluster, or reuse the running one")
+    up.add_argument("--nodes", type=int, default=3, help="worker nodes to start with")
+    sub.add_parser("down", help="stop the embedded cluster and delete its state")
+    sub.add_parser("status", help="say whether the embedded cluster runs, and where")
+    sub.add_parser("env", help="print `export KUBECONFIG=...` for kubectl in a shell")
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    try:
+        if args.command == "install":
+            for name, path in sorted(_binaries.install(log).items()):
+                print(f"  {name:<24} {path}")
+        elif args.command == "up":
+            _embedded.up(nodes=args.nodes, log=log)
+            print(f"export KUBECONFIG={_embedded.kubeconfig_path()}")
+        elif args.command == "down":
+            _embedded.down(log=log)
+        elif args.command == "status":
+            return _status()
+        elif args.command == "env":
+            print(f"export KUBECONFIG={_embedded.kubeconfig_path()}")
+    except CourseError as exc:
+        print(f"course-cluster {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
