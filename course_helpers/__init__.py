@@ -19,6 +19,16 @@ from ._manifests import available as available_manifests
 from ._namespaces import cleanup, namespace, reset
 from ._refusal import show_refusal
 from ._wait import WaitTimeout, job_finished, pods_ready, until
+from ._watch import stop_watchers
+from .widgets import (
+    CronJobTimeline,
+    EventFeed,
+    JobProgress,
+    PodsPerNode,
+    Recorder,
+    Replay,
+    StatefulSetOrder,
+)
 from .errors import (
     BinaryError,
     BuildError,
@@ -30,6 +40,13 @@ from .errors import (
 )
 
 __all__ = [
+    "CronJobTimeline",
+    "EventFeed",
+    "JobProgress",
+    "PodsPerNode",
+    "Recorder",
+    "Replay",
+    "StatefulSetOrder",
     "BinaryError",
     "BuildError",
     "ClusterError",
@@ -59,5 +76,6 @@ __all__ = [
     "resolve",
     "show",
     "show_refusal",
+    "stop_watchers",
     "until",
 ]

@@ -24,19 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _pins
+from ._paths import cache_dir
 from .errors import BinaryError, BuildError
 
 Log = Callable[[str], None]
-
-
-def cache_dir() -> Path:
-    """Return the directory that holds built binaries and cluster state."""
-    explicit = os.environ.get("COURSE_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "k8s-workloads-course"
 
 
 @dataclass(frozen=True)

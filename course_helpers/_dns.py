@@ -23,13 +23,14 @@ import dns.rdatatype
 
 from . import _binaries
 from ._binaries import Log
+from ._paths import state_dir
 from .errors import ClusterError
 
 DOMAIN = "cluster.local"
 
 
 def _dir() -> Path:
-    path = _binaries.cache_dir() / "coredns"
+    path = state_dir() / "coredns"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -9,12 +9,14 @@ outlives the notebook kernel that started it and the next kernel reuses it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,6 +25,7 @@ import yaml
 
 from . import _binaries, _dns, _nodes
 from ._binaries import Log
+from ._paths import state_dir
 from .errors import BinaryError, ClusterError, PortInUseError
 
 CLUSTER = "course"
@@ -32,7 +35,7 @@ SERVICE_RANGE = "10.96.0.0/16"
 
 def workdir() -> Path:
     """Return kwokctl's work directory (``KWOK_WORKDIR``) for the course."""
-    return _binaries.cache_dir() / "kwok"
+    return state_dir() / "kwok"
 
 
 def cluster_dir() -> Path:
@@ -43,11 +46,11 @@ def cluster_dir() -> Path:
 def kubeconfig_path() -> Path:
     """Return the stable kubeconfig path of the embedded cluster (see ``course-cluster env``)."""
     explicit = os.environ.get("COURSE_KUBECONFIG")
-    return Path(explicit) if explicit else _binaries.cache_dir() / "kubeconfig"
+    return Path(explicit) if explicit else state_dir() / "kubeconfig"
 
 
 def _state_file() -> Path:
-    return _binaries.cache_dir() / "cluster.json"
+    return state_dir() / "cluster.json"
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def _config_file() -> Path:
     package = resources.files("course_helpers") / "kwok"
     for name in ("stages.yaml", "volumes.yaml"):
         docs.append((package / name).read_text())
-    path = _binaries.cache_dir() / "kwokctl.yaml"
+    path = state_dir() / "kwokctl.yaml"
     path.write_text("\n---\n".join(docs))
     return path
 
@@ -237,6 +240,17 @@ def _explain_failure(output: str) -> ClusterError:
     )
 
 
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """Serialise up/down across processes (a notebook and binder/start may race)."""
+    with open(state_dir() / "lifecycle.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
     """Start the embedded cluster, or reuse it when it is already running.
 
@@ -255,6 +269,11 @@ def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
         BinaryError: binaries are missing and ``build`` is False.
 
     """
+    with _exclusive():
+        return _up(nodes, log, build)
+
+
+def _up(nodes: int, log: Log, build: bool) -> ClusterState:
     started = time.monotonic()
     apiserver_port = requested_port("COURSE_APISERVER_PORT")
     state = ClusterState.load()
@@ -264,7 +283,7 @@ def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
         return state
     if cluster_dir().exists():
         log("found a stale embedded cluster (some of its processes are gone): removing it")
-        down(log=lambda _msg: None)
+        _down(log=lambda _msg: None)
     bins = _binaries.install(log) if build else _binaries.paths()
     dns_port = requested_port("COURSE_DNS_PORT") or _dns.free_port()
     args = [
@@ -300,7 +319,7 @@ def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
     result = _kwokctl(args, bins, timeout=180)
     if result.returncode != 0:
         error = _explain_failure(result.stdout + result.stderr)
-        down(log=lambda _msg: None)
+        _down(log=lambda _msg: None)
         raise error
     kubeconfig = cluster_dir() / "kubeconfig.yaml"
     server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
@@ -317,6 +336,11 @@ def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
 
 def down(log: Log = print) -> bool:
     """Stop the embedded cluster and delete its state. Return False if none was there."""
+    with _exclusive():
+        return _down(log)
+
+
+def _down(log: Log) -> bool:
     _dns.stop()
     if not cluster_dir().exists():
         _state_file().unlink(missing_ok=True)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every test the project has, in the order that fails fastest.
+# Run through `make test`, which puts the project's virtualenv first on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+run_pytest() {
+  local rc=0
+  python -m pytest "$@" || rc=$?
+  if [ "$rc" -eq 5 ]; then
+    echo "pytest collected no tests for: $*" >&2
+    return 1
+  fi
+  return "$rc"
+}
+
+echo "== lint and types"
+ruff check course_helpers tests benchmarks
+ruff format --check course_helpers tests benchmarks
+mypy
+
+echo "== unit tests (no cluster)"
+run_pytest tests/unit -q
+
+echo "== cluster binaries (built from pinned Go modules on first run, cached after)"
+course-cluster install
+
+echo "== integration tests (embedded cluster)"
+export COURSE_CLUSTER=embedded
+course-cluster up
+run_pytest tests/integration -m integration -q
+
+echo "== notebooks (nbval)"
+run_pytest notebooks --nbval-lax --sanitize-with tests/nbval-sanitize.cfg \
+  -p no:randomly -q -o addopts="" -o testpaths=notebooks
+
+echo "== browser end-to-end (JupyterLab in headless Chromium)"
+bash tests/e2e/setup.sh
+run_pytest tests/e2e -m e2e -q
+
+echo "all test stages passed in $((SECONDS - start))s"
