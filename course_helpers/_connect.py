@@ -87,9 +87,14 @@ def looks_local(context: str, server: str) -> bool:
         return False
 
 
+def _user_kubeconfig() -> str:
+    """Return the user's kubeconfig path(s), read now rather than at import time."""
+    return os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+
+
 def _user_contexts() -> tuple[list[str], str | None]:
     try:
-        contexts, current = k8s_config.list_kube_config_contexts()
+        contexts, current = k8s_config.list_kube_config_contexts(config_file=_user_kubeconfig())
     except (k8s_config.ConfigException, OSError, TypeError):
         return [], None
     names = [c["name"] for c in contexts]
@@ -97,7 +102,7 @@ def _user_contexts() -> tuple[list[str], str | None]:
 
 
 def _server_of(context: str) -> str:
-    api = k8s_config.new_client_from_config(context=context)
+    api = k8s_config.new_client_from_config(config_file=_user_kubeconfig(), context=context)
     try:
         return str(api.configuration.host)
     finally:
@@ -129,7 +134,7 @@ def _use_context(context: str, explicit: bool) -> k8s.ApiClient | None:
             raise ContextRefusedError(message)
         print(f"{message} Using the embedded cluster instead.")
         return None
-    api = k8s_config.new_client_from_config(context=context)
+    api = k8s_config.new_client_from_config(config_file=_user_kubeconfig(), context=context)
     if _reachable(api) is None:
         api.close()
         message = (

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from course_helpers import _binaries, _pins
+from course_helpers.errors import BinaryError, BuildError
+
+
+@pytest.fixture
+def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    for recipe in _binaries.recipes():
+        for binary in recipe.binaries:
+            monkeypatch.delenv(binary.env_var, raising=False)
+    monkeypatch.delenv("COURSE_GO", raising=False)
+    return tmp_path / "cache"
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_every_binary_has_a_recipe_pinned_in_one_place() -> None:
+    names = {b.name for r in _binaries.recipes() for b in r.binaries}
+    assert names == {
+        "kwok",
+        "kwokctl",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubectl",
+        "etcd",
+        "coredns",
+    }
+    versions = {r.component: r.version for r in _binaries.recipes()}
+    assert versions == {
+        "kwok": _pins.KWOK,
+        "kubernetes": _pins.KUBERNETES,
+        "etcd": _pins.ETCD,
+        "coredns": _pins.COREDNS,
+    }
+
+
+def test_cache_key_changes_when_a_pin_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = {r.component: r.key for r in _binaries.recipes()}
+    monkeypatch.setattr(_pins, "KUBERNETES", "v1.36.2")
+    after = {r.component: r.key for r in _binaries.recipes()}
+    assert after["kubernetes"] != before["kubernetes"]
+    assert after["kubernetes"].startswith("kubernetes-v1.36.2-")
+    assert {k: v for k, v in after.items() if k != "kubernetes"} == {
+        k: v for k, v in before.items() if k != "kubernetes"
+    }
+
+
+def test_kubernetes_version_is_stamped_for_both_version_packages() -> None:
+    flags = _binaries._kubernetes_ldflags("v1.36.1")
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        assert f"-X {pkg}.gitVersion=v1.36.1" in flags
+        assert f"-X {pkg}.gitMajor=1" in flags
+        assert f"-X {pkg}.gitMinor=36" in flags
+
+
+def test_missing_binaries_say_how_to_build_them(empty_cache: Path) -> None:
+    assert set(_binaries.missing()) >= {"kube-apiserver", "etcd", "kwok"}
+    with pytest.raises(BinaryError, match="course-cluster install"):
+        _binaries.paths()
+
+
+def test_missing_go_is_a_clear_error(empty_cache: Path) -> None:
+    with pytest.raises(BuildError, match=r"Go toolchain .* not on PATH.*COURSE_GO"):
+        _binaries.find_go()
+
+
+def test_too_old_go_is_refused(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _script(tmp_path / "go", 'echo "go1.19.3"\n')
+    monkeypatch.setenv("COURSE_GO", str(old))
+    with pytest.raises(BuildError, match="is go1.19; the pinned modules need go 1.26 or newer"):
+        _binaries.find_go()
+
+
+def test_failing_build_reports_output_and_leaves_cache_unchanged(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _script(
+        tmp_path / "go",
+        (
+            'if [ "$1" = env ]; then echo go1.26.8; exit 0; fi\n'
+            'echo "go: downloading example.com/thing v1.0.0"\n'
+            'echo "compile: simulated failure in package foo" >&2\n'
+            "exit 1\n"
+        ),
+    )
+    monkeypatch.setenv("COURSE_GO", str(fake))
+    with pytest.raises(BuildError, match=r"(?s)Building kwok v0.8.0 failed.*simulated failure"):
+        _binaries.install(log=lambda _m: None)
+    bin_dir = empty_cache / "bin"
+    assert (
+        not [p for p in bin_dir.iterdir() if not p.name.startswith(".")]
+        if bin_dir.exists()
+        else True
+    )
+    assert not any(bin_dir.glob("*/.complete")) if bin_dir.exists() else True
+
+
+def test_env_var_naming_the_wrong_version_is_refused(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _script(tmp_path / "etcd", 'echo "etcd Version: 3.4.23"\n')
+    monkeypatch.setenv("KWOK_ETCD_BINARY", str(fake))
+    with pytest.raises(BinaryError, match="reports version 3.4.23.*needs v3.6.10"):
+        _binaries.locate("etcd")
+
+
+def test_binary_on_path_with_matching_version_is_used(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "empty-bin"
+    bin_dir.mkdir()
+    _script(bin_dir / "etcd", 'echo "etcd Version: 3.6.10"\n')
+    _script(bin_dir / "kube-scheduler", 'echo "Kubernetes v1.30.0"\n')
+    assert _binaries.locate("etcd") == bin_dir / "etcd"
+    assert _binaries.locate("kube-scheduler") is None
+    assert os.environ["PATH"] == str(bin_dir)
