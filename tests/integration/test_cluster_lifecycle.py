@@ -109,7 +109,7 @@ def test_bad_manifest_leaves_the_cluster_untouched(namespace: str) -> None:
         + "\n---\n"
         + "apiVersion: batch/v1\nkind: Job\nmetadata: {}\n"
     )
-    with pytest.raises(ch.ManifestError, match="document 2 .* missing metadata.name"):
+    with pytest.raises(ch.ManifestError, match=r"document 2 .* missing metadata\.name"):
         ch.apply(two_docs, namespace, quiet=True)
     assert ch.get("Job", "render-frames", namespace) is None
 

@@ -83,7 +83,7 @@ def test_too_old_go_is_refused(
 ) -> None:
     old = _script(tmp_path / "go", 'echo "go1.19.3"\n')
     monkeypatch.setenv("COURSE_GO", str(old))
-    with pytest.raises(BuildError, match="is go1.19; the pinned modules need go 1.26 or newer"):
+    with pytest.raises(BuildError, match=r"is go1\.19; the pinned modules need go 1\.26 or newer"):
         _binaries.find_go()
 
 
@@ -116,7 +116,7 @@ def test_env_var_naming_the_wrong_version_is_refused(
 ) -> None:
     fake = _script(tmp_path / "etcd", 'echo "etcd Version: 3.4.23"\n')
     monkeypatch.setenv("KWOK_ETCD_BINARY", str(fake))
-    with pytest.raises(BinaryError, match="reports version 3.4.23.*needs v3.6.10"):
+    with pytest.raises(BinaryError, match=r"reports version 3\.4\.23.*needs v3\.6\.10"):
         _binaries.locate("etcd")
 
 
