@@ -1,0 +1,163 @@
+"""Colours, symbols and chart styling shared by every widget.
+
+Colours are the Okabe-Ito palette, which stays distinguishable with the
+common colour-vision deficiencies; every state also gets a text label and a
+symbol (or marker shape / dash pattern), so colour is never the only cue.
+
+Charts have transparent backgrounds and mid-grey text and grid lines, which
+read on JupyterLab's light and dark themes alike; HTML uses JupyterLab's CSS
+variables with light-theme fallbacks for renderers without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one state is drawn: colour, text colour on it, a symbol and a plotly marker."""
+
+    label: str
+    color: str
+    text_color: str
+    symbol: str
+    marker: str
+    dash: str = "solid"
+    border: str = "solid"
+
+
+PHASES: dict[str, Style] = {
+    "Pending": Style("Pending", OKABE_ITO["orange"], "#000", "◌", "circle-open", "dot", "dashed"),
+    "Running": Style("Running", OKABE_ITO["blue"], "#fff", "▶", "triangle-right", "solid"),
+    "Succeeded": Style("Succeeded", OKABE_ITO["bluish_green"], "#000", "✓", "circle", "solid"),
+    "Failed": Style("Failed", OKABE_ITO["vermillion"], "#000", "✗", "x", "solid"),
+    "Terminating": Style(
+        "Terminating", OKABE_ITO["grey"], "#000", "⏻", "square-open", "dashdot", "dotted"
+    ),
+    "Unknown": Style("Unknown", OKABE_ITO["reddish_purple"], "#000", "?", "diamond-open", "dash"),
+}
+
+#: Job and CronJob run outcomes.
+OUTCOMES: dict[str, Style] = {
+    "Running": PHASES["Running"],
+    "Complete": Style("Complete", OKABE_ITO["bluish_green"], "#000", "✓", "circle", "solid"),
+    "Failed": PHASES["Failed"],
+    "Removed": Style("Removed", OKABE_ITO["grey"], "#000", "⌫", "circle-open", "dot", "dotted"),
+}
+
+#: Job counters in JobProgress.
+COUNTERS: dict[str, Style] = {
+    "active": Style("active", OKABE_ITO["blue"], "#fff", "▶", "triangle-right", "solid"),
+    "succeeded": Style("succeeded", OKABE_ITO["bluish_green"], "#000", "✓", "circle", "dash"),
+    "failed": Style("failed", OKABE_ITO["vermillion"], "#000", "✗", "x", "dot"),
+}
+
+#: StatefulSet pod lifecycle stages in StatefulSetOrder.
+STAGES: dict[str, Style] = {
+    "pending": Style("created → scheduled", OKABE_ITO["orange"], "#000", "◌", "circle-open", "dot"),
+    "starting": Style(
+        "scheduled → ready", OKABE_ITO["sky_blue"], "#000", "◐", "triangle-right", "dash"
+    ),
+    "ready": Style("ready", OKABE_ITO["blue"], "#fff", "●", "circle", "solid"),
+    "terminating": Style("terminating", OKABE_ITO["grey"], "#000", "⏻", "square-open", "dashdot"),
+}
+
+INK = "#808080"
+GRID = "rgba(128, 128, 128, 0.25)"
+FONT = "var(--jp-ui-font-family, system-ui, sans-serif)"
+
+
+def phase_style(phase: str) -> Style:
+    """Return the style for a pod phase (Unknown's for anything unexpected)."""
+    return PHASES.get(phase, PHASES["Unknown"])
+
+
+def chart_layout(**extra: Any) -> dict[str, Any]:
+    """Return plotly layout settings readable on light and dark backgrounds."""
+    axis = {"gridcolor": GRID, "zerolinecolor": GRID, "linecolor": INK, "color": INK}
+    layout: dict[str, Any] = {
+        "template": "none",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": INK, "family": "system-ui, sans-serif", "size": 12},
+        "xaxis": dict(axis),
+        "yaxis": dict(axis),
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 45},
+        "legend": {"orientation": "h", "y": -0.2, "bgcolor": "rgba(0,0,0,0)"},
+        "hoverlabel": {"namelength": -1},
+    }
+    layout.update(extra)
+    return layout
+
+
+def chip(text: str, style: Style, title: str = "") -> str:
+    """Return an inline HTML chip: symbol, text, colour and border style all say the state."""
+    return (
+        f'<span title="{escape(title or style.label)}" style="display:inline-block;'
+        f"background:{style.color};color:{style.text_color};border:2px {style.border} "
+        f'{style.text_color};border-radius:4px;padding:1px 6px;margin:2px 0;white-space:nowrap">'
+        f"{style.symbol} {escape(text)}</span>"
+    )
+
+
+def escape(text: object) -> str:
+    """HTML-escape ``text``."""
+    from html import escape as _escape
+
+    return _escape(str(text), quote=True)
+
+
+CARD_CSS = (
+    "border:1px solid var(--jp-border-color1, #c0c0c0);border-radius:6px;padding:6px 8px;"
+    "background:var(--jp-layout-color1, transparent);color:var(--jp-ui-font-color1, inherit);"
+    f"font-family:{FONT};font-size:12px;min-width:150px;vertical-align:top"
+)
+
+TABLE_CSS = (
+    f"border-collapse:collapse;font-family:{FONT};font-size:12px;"
+    "color:var(--jp-ui-font-color1, inherit)"
+)
+CELL_CSS = (
+    "border-bottom:1px solid var(--jp-border-color2, #e0e0e0);padding:2px 8px;text-align:left"
+)
+
+
+def html_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Return a theme-aware HTML table of ``rows``; :class:`Markup` cells are not escaped."""
+    head = "".join(f'<th style="{CELL_CSS}">{escape(c)}</th>' for c in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td style="{CELL_CSS}">{_cell(row.get(c))}</td>' for c in columns)
+        + "</tr>"
+        for row in rows
+    )
+    return f'<table style="{TABLE_CSS}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+class Markup(str):
+    """A string that is already HTML."""
+
+    __slots__ = ()
+
+
+def _cell(value: Any) -> str:
+    if value is None or value != value:  # None or NaN
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return escape(value)

@@ -1,0 +1,157 @@
+"""Hand changes from watch threads to the thread that owns the widgets.
+
+Widgets must only be touched from the kernel's event loop: ipykernel sends
+comm messages from there, and a widget changed from a watch thread can
+interleave half-updates. So watch threads only ``put`` into a
+:class:`queue.Queue`; a consumer on the loop drains it and applies everything
+that queued up in one go, at most ``max_rate`` times a second. Outside a
+kernel (tests, scripts) nothing drains on its own: call :meth:`Pump.flush`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the event loop running in this thread (the kernel's, in a notebook), or None."""
+    with contextlib.suppress(RuntimeError):
+        return asyncio.get_running_loop()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return None
+    return loop if loop.is_running() else None
+
+
+class Pump(Generic[T]):
+    """A thread-safe queue whose items are applied in batches on one event loop.
+
+    Args:
+        apply: called with every item queued since the last call (never empty,
+            unless :meth:`poke` asked for a refresh), on the loop or in
+            :meth:`flush`.
+        loop: the loop to apply on; default: the one running in the calling
+            thread, if any. With no loop, only :meth:`flush` applies.
+        max_rate: at most this many ``apply`` calls per second from the loop;
+            items arriving in between are coalesced into the next call.
+
+    Example:
+        >>> seen = []
+        >>> pump = Pump(seen.extend, loop=None)
+        >>> pump.put(1); pump.put(2)
+        >>> pump.flush(), seen
+        (2, [1, 2])
+
+    """
+
+    def __init__(
+        self,
+        apply: Callable[[list[T]], None],
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        max_rate: float = 10.0,
+        autostart: bool = True,
+    ) -> None:
+        self._apply = apply
+        self._queue: queue.SimpleQueue[T] = queue.SimpleQueue()
+        self._interval = 1.0 / max_rate if max_rate > 0 else 0.0
+        self._flush_lock = threading.Lock()
+        self._poked = False
+        self._closed = False
+        self.applies = 0
+        self.loop = loop if loop is not None else (running_loop() if autostart else None)
+        self._wakeup: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        if self.loop is not None:
+            self._start_consumer(self.loop)
+
+    def _start_consumer(self, loop: asyncio.AbstractEventLoop) -> None:
+        def start() -> None:
+            self._wakeup = asyncio.Event()
+            self._task = loop.create_task(self._consume())
+            if self._poked or not self._queue.empty():
+                self._wakeup.set()
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            start()
+        else:
+            loop.call_soon_threadsafe(start)
+
+    @property
+    def live(self) -> bool:
+        """True when a consumer on an event loop applies items on its own."""
+        return self.loop is not None and not self._closed
+
+    def put(self, item: T) -> None:
+        """Queue ``item``; safe from any thread."""
+        if self._closed:
+            return
+        self._queue.put(item)
+        self._wake()
+
+    def poke(self) -> None:
+        """Ask for an ``apply([])`` even with nothing queued (e.g. a status changed)."""
+        self._poked = True
+        self._wake()
+
+    def _wake(self) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._set_wakeup)
+
+    def _set_wakeup(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _consume(self) -> None:
+        assert self._wakeup is not None
+        while not self._closed:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            try:
+                self.flush()
+            except Exception:
+                log.exception("applying watch events failed")
+            if self._interval:
+                await asyncio.sleep(self._interval)
+
+    def flush(self) -> int:
+        """Apply everything queued now, in this thread; return how many items were applied."""
+        with self._flush_lock:
+            items: list[T] = []
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    items.append(self._queue.get_nowait())
+            poked, self._poked = self._poked, False
+            if items or poked:
+                self.applies += 1
+                self._apply(items)
+            return len(items)
+
+    def close(self) -> None:
+        """Stop the consumer; queued items are dropped."""
+        self._closed = True
+        task, loop = self._task, self.loop
+        if task is not None and loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(task.cancel)
