@@ -1,0 +1,215 @@
+"""EventFeed: a namespace's Events, newest first, repeats folded into a count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Unpack
+
+import ipywidgets as widgets
+import pandas as pd
+
+from .._watch import Obj, WatchEvent
+from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._objects import meta, parse_time, uid_of
+from ._palette import OKABE_ITO, Markup, escape, html_table
+
+FRAME_COLUMNS = [
+    "last_seen",
+    "type",
+    "object",
+    "reason",
+    "message",
+    "count",
+    "first_seen",
+    "source",
+]
+Key = tuple[str, str, str, str]
+
+
+@dataclass
+class _Group:
+    type: str = "Normal"
+    source: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    first: dict[str, datetime] = field(default_factory=dict)
+    last: dict[str, datetime] = field(default_factory=dict)
+
+
+def _times(event: Obj) -> tuple[datetime, datetime]:
+    series = event.get("series") or {}
+    created = parse_time(meta(event).get("creationTimestamp")) or datetime.fromtimestamp(0, UTC)
+    first = parse_time(event.get("firstTimestamp")) or parse_time(event.get("eventTime")) or created
+    last = (
+        parse_time(series.get("lastObservedTime"))
+        or parse_time(event.get("lastTimestamp"))
+        or parse_time(event.get("eventTime"))
+        or first
+    )
+    return first, max(first, last)
+
+
+def _count(event: Obj) -> int:
+    series = event.get("series") or {}
+    return int(series.get("count") or event.get("count") or 1)
+
+
+def event_key(event: Obj) -> Key:
+    """Return what repeats share: (involved kind, involved name, reason, message)."""
+    involved = event.get("involvedObject") or event.get("regarding") or {}
+    return (
+        str(involved.get("kind") or ""),
+        str(involved.get("name") or ""),
+        str(event.get("reason") or ""),
+        str(event.get("message") or event.get("note") or ""),
+    )
+
+
+class EventFeed(LiveWidget):
+    """The namespace's Events, newest first, each distinct one once with its count.
+
+    Events with the same involved object, reason and message are one row
+    whose count adds up every Event object behind it (and each one's own
+    ``count``/``series.count``). Warnings are marked ⚠ as well as coloured.
+
+    Args:
+        namespace: whose Events to show.
+        involved: only Events about this object, ``"Kind/name"`` or ``"name"``.
+        max_rows: show at most this many rows (newest first).
+        **options: as for every widget (``source``, ``recorder``, ...; see ``LiveWidget``).
+
+    Example:
+        >>> feed = EventFeed("demo")  # doctest: +SKIP
+        >>> feed.to_frame().head()  # doctest: +SKIP
+
+    """
+
+    title = "Events"
+
+    def __init__(
+        self,
+        namespace: str | None = None,
+        *,
+        involved: str | None = None,
+        max_rows: int = 50,
+        **options: Unpack[WidgetOptions],
+    ) -> None:
+        kind, _, name = (involved or "").rpartition("/")
+        self.involved = (kind or None, name) if involved else None
+        self.max_rows = max_rows
+        self.groups: dict[Key, _Group] = {}
+        self._keys: dict[str, Key] = {}
+        super().__init__(namespace=namespace, **options)
+
+    def _build(self) -> list[widgets.Widget]:
+        self.table = widgets.HTML(layout=widgets.Layout(width="100%"))
+        return [self.table]
+
+    def _sync_targets(self) -> list[Any]:
+        return [self.status, self.table]
+
+    def _specs(self) -> list[WatchSpec]:
+        return [WatchSpec("Event", self.namespace)]
+
+    def _accepts(self, event: WatchEvent) -> bool:
+        if event.kind != "Event":
+            return False
+        if self.namespace and meta(event.object).get("namespace") != self.namespace:
+            return False
+        if self.involved is not None:
+            kind, name, _, _ = event_key(event.object)
+            want_kind, want_name = self.involved
+            return name == want_name and (want_kind is None or kind == want_kind)
+        return True
+
+    def _observe(self, event: WatchEvent, old: Obj | None) -> None:
+        uid = uid_of(event.object) or event.name
+        previous = self._keys.pop(uid, None)
+        if previous is not None:
+            self._forget(previous, uid)
+        if event.type == "DELETED":
+            return
+        key = event_key(event.object)
+        group = self.groups.setdefault(key, _Group())
+        first, last = _times(event.object)
+        group.counts[uid] = _count(event.object)
+        group.first[uid], group.last[uid] = first, last
+        group.type = str(event.object.get("type") or "Normal")
+        source = event.object.get("source") or {}
+        group.source = str(source.get("component") or event.object.get("reportingComponent") or "")
+        self._keys[uid] = key
+
+    def _forget(self, key: Key, uid: str) -> None:
+        group = self.groups.get(key)
+        if group is None:
+            return
+        for table in (group.counts, group.first, group.last):
+            table.pop(uid, None)
+        if not group.counts:
+            del self.groups[key]
+
+    def _reset(self) -> None:
+        self.groups.clear()
+        self._keys.clear()
+
+    # -- what is shown ---------------------------------------------------------------------
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the rows shown: newest first, one per distinct event, at most ``max_rows``."""
+        rows = []
+        for (kind, name, reason, message), group in self.groups.items():
+            rows.append(
+                {
+                    "last_seen": max(group.last.values()),
+                    "type": group.type,
+                    "object": f"{kind}/{name}",
+                    "reason": reason,
+                    "message": message,
+                    "count": sum(group.counts.values()),
+                    "first_seen": min(group.first.values()),
+                    "source": group.source,
+                }
+            )
+        rows.sort(key=lambda r: (r["last_seen"], r["first_seen"]), reverse=True)
+        frame = pd.DataFrame(rows[: self.max_rows], columns=FRAME_COLUMNS)
+        for column in ("last_seen", "first_seen"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame["count"] = frame["count"].astype("int64")
+        return frame
+
+    def _summary(self) -> str:
+        warnings = sum(1 for g in self.groups.values() if g.type == "Warning")
+        return f"{len(self.groups)} distinct events, {warnings} warnings"
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        self.table.value = self._table_html()
+
+    def _snapshot_html(self) -> str:
+        return self._table_html()
+
+    def _table_html(self) -> str:
+        rows = []
+        for row in self.to_frame().to_dict("records"):
+            warning = row["type"] == "Warning"
+            mark = (
+                Markup(f'<span style="color:{OKABE_ITO["vermillion"]}">⚠ Warning</span>')
+                if warning
+                else "Normal"
+            )
+            rows.append(
+                {
+                    "last seen": f"{row['last_seen']:%H:%M:%S}",
+                    "type": mark,
+                    "object": row["object"],
+                    "reason": Markup(f"<b>{escape(row['reason'])}</b>")
+                    if warning
+                    else row["reason"],
+                    "message": row["message"],
+                    "count": row["count"],
+                }
+            )
+        if not rows:
+            return "<i>no events yet</i>"
+        return html_table(rows, ["last seen", "type", "object", "reason", "message", "count"])

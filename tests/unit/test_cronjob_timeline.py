@@ -1,0 +1,126 @@
+"""CronJobTimeline: ticks, the Jobs they created, outcomes, and history-limit pruning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fakes import DATA
+
+from course_helpers.widgets import CronJobTimeline, Replay
+
+NS = "course-cronjobs"
+FIXTURE = DATA / "cronjob.jsonl"
+
+
+def at(hh_mm_ss: str) -> datetime:
+    h, m, s = (int(x) for x in hh_mm_ss.split(":"))
+    return datetime(2026, 3, 2, h, m, s, tzinfo=UTC)
+
+
+def test_runs_outcomes_and_removals() -> None:
+    timeline = CronJobTimeline("report", NS, source=FIXTURE)
+    frame = timeline.to_frame()
+    assert frame[["job", "outcome", "removed"]].values.tolist() == [
+        ["report-29540702", "Complete", True],
+        ["report-29540704", "Complete", False],
+        ["report-29540706", "Failed", True],
+        ["report-29540708", "Complete", False],
+        ["report-29540710", "Failed", False],
+    ]
+    assert [t.to_pydatetime() for t in frame["scheduled"]] == [
+        at("09:02:00"),
+        at("09:04:00"),
+        at("09:06:00"),
+        at("09:08:00"),
+        at("09:10:00"),
+    ]
+    assert frame["finished"].iloc[0].to_pydatetime() == at("09:02:06")
+    assert frame["finished"].iloc[2].to_pydatetime() == at("09:06:04")
+    removed = frame[frame.removed]["removed_at"].tolist()
+    assert [t.to_pydatetime() for t in removed] == [at("09:08:07"), at("09:10:05")]
+    assert str(timeline) == "CronJobTimeline in course-cronjobs: 3 Jobs kept, 2 removed"
+
+
+def test_ticks_fired_and_next() -> None:
+    timeline = CronJobTimeline("report", NS, source=FIXTURE)
+    fired, upcoming = timeline.ticks()
+    assert fired == [at("09:02:00"), at("09:04:00"), at("09:06:00"), at("09:08:00"), at("09:10:00")]
+    assert upcoming == [at("09:12:00"), at("09:14:00"), at("09:16:00")]
+    data = {t.name: t for t in timeline.figure.data}
+    assert data["schedule fired"].x == tuple(fired)
+    assert set(data["schedule fired"].y) == {"schedule"}
+    assert data["next ticks"].x == tuple(upcoming)
+    assert data["next ticks"].marker.symbol == "triangle-down-open"
+
+
+def test_figure_draws_each_run_by_outcome() -> None:
+    timeline = CronJobTimeline("report", NS, source=FIXTURE)
+    data = {t.name: t for t in timeline.figure.data}
+    assert [y for y in data["Complete"].y if y] == ["report-29540704"] * 2 + ["report-29540708"] * 2
+    assert [y for y in data["Failed"].y if y] == ["report-29540710"] * 2
+    assert [y for y in data["Removed"].y if y] == ["report-29540702"] * 2 + ["report-29540706"] * 2
+    assert data["Running"].y == ()
+    assert data["Complete"].x[:2] == (at("09:04:00"), at("09:04:06"))
+    assert "removed by history limit" in data["Removed"].text[0]
+    assert data["Failed"].marker.symbol == "x"
+    assert timeline.figure.layout.yaxis.categoryarray == (
+        "report-29540702",
+        "report-29540704",
+        "report-29540706",
+        "report-29540708",
+        "report-29540710",
+        "schedule",
+    )
+    assert timeline.figure.layout.title.text == (
+        "CronJob report: schedule */2 * * * * · keeps 2 succeeded, 1 failed · "
+        "last scheduled 09:10:00"
+    )
+
+
+def test_other_cronjobs_and_plain_jobs_are_left_out() -> None:
+    jobs = set(CronJobTimeline("report", NS, source=FIXTURE).to_frame()["job"])
+    assert "cleanup-29513346" not in jobs
+    assert "report-manual" not in jobs
+    cleanup = CronJobTimeline("cleanup", NS, source=FIXTURE)
+    assert list(cleanup.to_frame()["job"]) == ["cleanup-29513346"]
+    assert cleanup.chart_title() == "CronJob cleanup: not seen yet"
+
+
+def test_a_running_job_and_pruning_as_it_happens() -> None:
+    replay = Replay(FIXTURE)
+    timeline = CronJobTimeline("report", NS, source=[])
+    offset = at("09:08:03").timestamp() - replay.start
+    replay.seek(timeline, offset)
+    frame = timeline.to_frame().set_index("job")
+    assert frame.loc["report-29540708", "outcome"] == "Running"
+    assert not frame["removed"].any()
+    data = {t.name: t for t in timeline.figure.data}
+    assert [y for y in data["Running"].y if y] == ["report-29540708"] * 2
+    # a running Job's bar reaches "now": offline, the newest event's time
+    assert data["Running"].x[:2] == (at("09:08:00"), at("09:08:02"))
+
+    replay.seek(timeline, at("09:08:08").timestamp() - replay.start)
+    frame = timeline.to_frame().set_index("job")
+    assert frame.loc["report-29540702", "removed"]
+    assert frame.loc["report-29540708", "outcome"] == "Complete"
+
+
+def test_snapshot_lists_runs_and_next_ticks() -> None:
+    snap = CronJobTimeline("report", NS, source=FIXTURE).snapshot()
+    assert "next ticks: 09:12, 09:14, 09:16" in snap.html
+    assert "✓ Complete" in snap.html
+    assert "✗ Failed" in snap.html
+    assert snap.figure is not None
+    assert len(snap.frame) == 5
+
+
+def test_unreadable_schedule_still_shows_runs() -> None:
+    events = Replay(FIXTURE).events
+    for event in events:
+        if event.kind == "CronJob":
+            event.object["spec"]["schedule"] = "0 0 L * ?"
+    timeline = CronJobTimeline("report", NS, source=events)
+    assert timeline.schedule() is None
+    assert timeline.ticks() == ([], [])
+    assert len(timeline.to_frame()) == 5
+    assert "(ticks not computed for this schedule)" in timeline.chart_title()

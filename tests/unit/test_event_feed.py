@@ -1,0 +1,79 @@
+"""EventFeed: newest first, repeats folded into one row with a count."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fakes import DATA, recording
+
+from course_helpers.widgets import EventFeed, Replay
+
+NS = "course-statefulsets"
+FIXTURE = DATA / "events.jsonl"
+
+
+def test_newest_first_with_counts() -> None:
+    feed = EventFeed(NS, source=FIXTURE)
+    frame = feed.to_frame()
+    assert frame[["object", "reason", "count", "type"]].values.tolist() == [
+        ["StatefulSet/web", "SuccessfulDelete", 1, "Normal"],
+        ["Pod/web-2", "FailedScheduling", 3, "Warning"],
+        ["Pod/web-0", "Scheduled", 1, "Normal"],
+        ["StatefulSet/web", "SuccessfulCreate", 1, "Normal"],
+        ["StatefulSet/web", "SuccessfulCreate", 1, "Normal"],
+    ]
+    warning = frame.iloc[1]
+    # two Event objects: one seen twice (series.count 2), one more: 3 in all
+    assert warning["message"] == "0/3 nodes are available: 3 Insufficient cpu."
+    assert f"{warning['first_seen']:%H:%M:%S.%f}" == "09:00:05.200000"
+    assert f"{warning['last_seen']:%H:%M:%S.%f}" == "09:00:07.300000"
+    assert warning["source"] == "default-scheduler"
+    assert frame.iloc[0]["source"] == "statefulset-controller"
+    # the Killing event expired (DELETED) and the other namespace's one is not ours
+    assert "Killing" not in set(frame["reason"])
+    assert str(feed) == "EventFeed in course-statefulsets: 5 distinct events, 1 warnings"
+
+
+def test_modified_event_replaces_its_count_instead_of_adding() -> None:
+    replay = Replay(FIXTURE)
+    feed = EventFeed(NS, source=[])
+    replay.seek(feed, 6.3)
+    counts = dict(zip(feed.to_frame()["reason"], feed.to_frame()["count"], strict=False))
+    assert counts["FailedScheduling"] == 2
+    replay.seek(feed, 25.0)
+    assert "Killing" in set(feed.to_frame()["reason"])
+
+
+def test_html_marks_warnings_with_a_symbol() -> None:
+    feed = EventFeed(NS, source=FIXTURE)
+    html = feed.table.value
+    assert "⚠ Warning" in html
+    assert html.index("SuccessfulDelete") < html.index("FailedScheduling")
+    assert "<b>FailedScheduling</b>" in html
+    assert feed.snapshot().html == html
+
+
+def test_filter_by_involved_object_and_row_limit() -> None:
+    about_web2 = EventFeed(NS, involved="Pod/web-2", source=FIXTURE)
+    assert about_web2.to_frame()["reason"].tolist() == ["FailedScheduling"]
+    about_sts = EventFeed(NS, involved="web", source=FIXTURE)
+    assert set(about_sts.to_frame()["object"]) == {"StatefulSet/web"}
+    short = EventFeed(NS, max_rows=2, source=FIXTURE)
+    assert short.to_frame()["reason"].tolist() == ["SuccessfulDelete", "FailedScheduling"]
+
+
+def test_every_namespace_when_none() -> None:
+    feed = EventFeed(None, source=FIXTURE)
+    assert "Job/pi" in set(feed.to_frame()["object"])
+
+
+def test_event_moved_to_another_key_is_counted_once() -> None:
+    events = recording("events.jsonl")
+    scheduled = next(e for e in events if e.object.get("reason") == "Scheduled")
+    moved = {**scheduled.object, "message": "Successfully assigned it elsewhere"}
+    feed = EventFeed(NS, source=events)
+    feed.feed([dataclasses.replace(scheduled, type="MODIFIED", object=moved)])
+    messages = feed.to_frame()["message"].tolist()
+    assert "Successfully assigned it elsewhere" in messages
+    assert "Successfully assigned course-statefulsets/web-0 to worker-1" not in messages
+    assert len(messages) == 5

@@ -1,0 +1,178 @@
+"""PodsPerNode: cards per node, chips per pod, live joins and leaves."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from fakes import DATA, ScriptedSource, recording
+
+from course_helpers._watch import WatchEvent, active_watchers, stop_watchers
+from course_helpers.widgets import PodsPerNode, Replay
+
+NS = "course-daemonsets"
+FIXTURE = DATA / "daemonset.jsonl"
+
+
+def _rows(widget: PodsPerNode) -> list[tuple[object, ...]]:
+    frame = widget.to_frame()
+    frame["node"] = frame["node"].astype(object).where(frame["node"].notna(), None)
+    return [
+        (r.node, r.pod, r.phase, r.ready, r.owner_kind, r.owner_name)
+        for r in frame.itertuples(index=False)
+    ]
+
+
+def test_final_state_of_the_recorded_demo() -> None:
+    pods = PodsPerNode(NS, source=FIXTURE)
+    assert pods.offline
+    assert _rows(pods) == [
+        ("worker-1", "log-collector-4kq7x", "Running", True, "DaemonSet", "log-collector"),
+        ("worker-1", "web-0", "Running", True, "StatefulSet", "web"),
+        ("worker-3", "log-collector-z5r9t", "Running", True, "DaemonSet", "log-collector"),
+        ("worker-3", "backup-index-0-kz8wq", "Succeeded", False, "Job", "backup-index"),
+        ("worker-3", "web-1", "Running", True, "StatefulSet", "web"),
+        ("worker-4", "log-collector-h7w3c", "Running", True, "DaemonSet", "log-collector"),
+        (None, "huge-cache-5d8f7-qq4lm", "Pending", False, "ReplicaSet", "huge-cache-5d8f7"),
+    ]
+    frame = pods.to_frame()
+    assert frame.set_index("pod")["ordinal"].dropna().to_dict() == {"web-0": 0, "web-1": 1}
+    assert frame.set_index("pod")["completion_index"].dropna().to_dict() == {
+        "backup-index-0-kz8wq": 0
+    }
+    assert pods.pod_counts() == {"worker-1": 2, "worker-3": 3, "worker-4": 1, "not scheduled": 1}
+    assert str(pods) == (
+        "PodsPerNode in course-daemonsets: 3 nodes · 7 pods (1 Pending, 5 Running, 1 Succeeded)"
+    )
+
+
+def test_cards_say_phase_in_words_and_symbols_not_only_colour() -> None:
+    html = PodsPerNode(NS, source=FIXTURE).board.value
+    cards = re.findall(r'data-node="([^"]+)"', html)
+    assert cards == ["worker-1", "worker-3", "worker-4", "not scheduled"]
+    assert "▶ web-0 · Running" in html
+    assert "✓ backup-index-0-kz8wq · Succeeded" in html
+    assert "◌ huge-cache-5d8f7-qq4lm · Pending" in html
+    assert "StatefulSet/web · ordinal 1" in html
+    assert "Job/backup-index · index 0" in html
+    assert "zone-c · hdd" in html
+    assert "3 pods" in html
+    assert "1 pod<" in html
+
+
+def test_nodes_join_and_leave_during_the_replay() -> None:
+    replay = Replay(FIXTURE)
+    pods = PodsPerNode(NS, source=[])
+    replay.seek(pods, 1.02)  # the first agent exists but is not scheduled yet
+    assert pods.pod_counts() == {"worker-1": 0, "worker-2": 0, "worker-3": 0, "not scheduled": 1}
+
+    replay.seek(pods, 15.0)
+    assert list(pods.pod_counts()) == [
+        "worker-1",
+        "worker-2",
+        "worker-3",
+        "worker-4",
+        "not scheduled",
+    ]
+    assert pods.pod_counts()["worker-4"] == 1
+
+    replay.seek(pods, 20.5)
+    frame = pods.to_frame().set_index("pod")
+    assert frame.loc["log-collector-b8m2n", "phase"] == "Terminating"
+    assert "⏻ log-collector-b8m2n · Terminating" in pods.board.value
+
+    replay.seek(pods, 21.2)  # the pod is gone, the node not yet
+    assert pods.pod_counts()["worker-2"] == 0
+
+    replay.seek(pods, None)
+    assert "worker-2" not in pods.pod_counts()
+
+
+def test_running_but_not_ready_is_marked() -> None:
+    pods = PodsPerNode(NS, source=[])
+    Replay(FIXTURE).seek(pods, 1.6)
+    assert "log-collector-4kq7x · Running (not ready)" in pods.board.value
+    assert not pods.to_frame().set_index("pod").loc["log-collector-4kq7x", "ready"]
+
+
+def test_filters_by_namespace_owner_and_selector() -> None:
+    everywhere = PodsPerNode(source=FIXTURE)
+    assert "coredns-7db6d8ff4d-x2k9p" in set(everywhere.to_frame()["pod"])
+    assert len(everywhere.to_frame()) == 8
+
+    agents = PodsPerNode(NS, owner="DaemonSet/log-collector", source=FIXTURE)
+    assert list(agents.to_frame()["pod"]) == [
+        "log-collector-4kq7x",
+        "log-collector-z5r9t",
+        "log-collector-h7w3c",
+    ]
+    web = PodsPerNode(NS, owner="web", source=FIXTURE)
+    assert list(web.to_frame()["pod"]) == ["web-0", "web-1"]
+    wrong_kind = PodsPerNode(NS, owner="Deployment/web", source=FIXTURE)
+    assert wrong_kind.to_frame().empty
+
+    selected = PodsPerNode(NS, selector="app in (web, huge-cache)", source=FIXTURE)
+    assert sorted(selected.to_frame()["pod"]) == ["huge-cache-5d8f7-qq4lm", "web-0", "web-1"]
+    assert list(selected.pod_counts()) == ["worker-1", "worker-3", "worker-4", "not scheduled"]
+
+
+def test_a_pod_that_stops_matching_the_selector_leaves() -> None:
+    events = recording("daemonset.jsonl")
+    web0 = next(e for e in reversed(events) if e.name == "web-0")
+    relabelled = {**web0.object, "metadata": {**web0.object["metadata"], "labels": {"app": "x"}}}
+    pods = PodsPerNode(NS, selector="app=web", source=events)
+    assert "web-0" in set(pods.to_frame()["pod"])
+    pods.feed([dataclasses.replace(web0, type="MODIFIED", object=relabelled)])
+    assert "web-0" not in set(pods.to_frame()["pod"])
+
+
+def test_snapshot_and_mimebundle_have_static_html() -> None:
+    pods = PodsPerNode(NS, source=FIXTURE)
+    snap = pods.snapshot()
+    assert snap.figure is None
+    assert snap.frame.equals(pods.to_frame())
+    bundle = snap._repr_mimebundle_()
+    assert "web-0 · Running" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("PodsPerNode in course-daemonsets")
+    live = pods._repr_mimebundle_()
+    assert set(live) == {"application/vnd.jupyter.widget-view+json", "text/html", "text/plain"}
+    assert "worker-4" in live["text/html"]
+    assert "▷ offline (recorded)" in pods.status.value
+
+
+def test_live_widget_fed_by_watch_threads_and_flush() -> None:
+    source = ScriptedSource.from_file()
+    pods = PodsPerNode("course-statefulsets", source=source, loop=None)
+    try:
+        assert not pods.offline
+        assert [w.kind for w in pods.watchers] == ["Pod", "Node"]
+        assert source.exhausted.wait(5)
+        assert pods.to_frame().empty, "nothing is applied before flush() without a loop"
+        assert pods.flush() == 13
+        assert list(pods.to_frame()["pod"]) == ["web-0", "web-3", "web-4"]
+        assert pods.pod_counts() == {"not scheduled": 3}
+        assert "● live" in pods.status.value
+    finally:
+        pods.close()
+    assert all(not w.running for w in pods.watchers)
+    assert "closed" in pods.status.value
+
+
+def test_stop_watchers_of_the_namespace_stops_the_widgets_node_watcher_too() -> None:
+    source = ScriptedSource({"kind": "Job", "lists": [], "watches": []})
+    pods = PodsPerNode("course-x", source=source)
+    try:
+        assert {w.kind for w in active_watchers("course-x")} == {"Pod", "Node"}
+        assert stop_watchers("course-x") == 2
+        pods.flush()
+        assert "◼ stopped" in pods.status.value
+    finally:
+        pods.close()
+
+
+def test_events_for_other_kinds_are_ignored() -> None:
+    pods = PodsPerNode(NS, source=[])
+    job = WatchEvent("Job", "ADDED", {"metadata": {"name": "x", "namespace": NS}}, 1.0)
+    pods.feed([job])
+    assert pods.to_frame().empty
+    assert "Job" not in {k for k, v in pods.objects.items() if v}
