@@ -12,49 +12,109 @@ what is Kubernetes'::
     ch.PodsPerNode(namespace=ns)        # watch it happen
 """
 
-from ._cluster_ops import add_node, nodes, pods, pods_per_node, remove_node, resolve
-from ._connect import ClusterInfo, connect
-from ._manifests import apply, delete, get, manifest, patch, show
-from ._manifests import available as available_manifests
-from ._namespaces import cleanup, namespace, reset
-from ._refusal import show_refusal
-from ._wait import WaitTimeout, job_finished, pods_ready, until
-from ._watch import stop_watchers
-from .widgets import (
-    CronJobTimeline,
-    EventFeed,
-    JobProgress,
-    PodsPerNode,
-    Recorder,
-    Replay,
-    StatefulSetOrder,
-)
-from .errors import (
-    BinaryError,
-    BuildError,
-    ClusterError,
-    ContextRefusedError,
-    CourseError,
-    ManifestError,
-    PortInUseError,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Public name -> (private module, attribute). Imported on first use, so the
+# ``course-cluster`` command starts without loading pandas, plotly or widgets.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    **{
+        n: ("._cluster_ops", n)
+        for n in ("add_node", "nodes", "pods", "pods_per_node", "remove_node", "resolve")
+    },
+    **{n: ("._connect", n) for n in ("ClusterInfo", "connect")},
+    **{n: ("._manifests", n) for n in ("apply", "delete", "get", "manifest", "patch", "show")},
+    "available_manifests": ("._manifests", "available"),
+    **{n: ("._namespaces", n) for n in ("cleanup", "namespace", "reset")},
+    "show_refusal": ("._refusal", "show_refusal"),
+    **{n: ("._wait", n) for n in ("WaitTimeout", "job_finished", "pods_ready", "until")},
+    "stop_watchers": ("._watch", "stop_watchers"),
+    **{
+        n: (".widgets", n)
+        for n in (
+            "CronJobTimeline",
+            "EventFeed",
+            "JobProgress",
+            "PodsPerNode",
+            "Recorder",
+            "Replay",
+            "StatefulSetOrder",
+        )
+    },
+    **{
+        n: (".errors", n)
+        for n in (
+            "BinaryError",
+            "BuildError",
+            "ClusterError",
+            "ContextRefusedError",
+            "CourseError",
+            "ManifestError",
+            "PortInUseError",
+        )
+    },
+}
+
+if TYPE_CHECKING:
+    from ._cluster_ops import add_node, nodes, pods, pods_per_node, remove_node, resolve
+    from ._connect import ClusterInfo, connect
+    from ._manifests import apply, delete, get, manifest, patch, show
+    from ._manifests import available as available_manifests
+    from ._namespaces import cleanup, namespace, reset
+    from ._refusal import show_refusal
+    from ._wait import WaitTimeout, job_finished, pods_ready, until
+    from ._watch import stop_watchers
+    from .errors import (
+        BinaryError,
+        BuildError,
+        ClusterError,
+        ContextRefusedError,
+        CourseError,
+        ManifestError,
+        PortInUseError,
+    )
+    from .widgets import (
+        CronJobTimeline,
+        EventFeed,
+        JobProgress,
+        PodsPerNode,
+        Recorder,
+        Replay,
+        StatefulSetOrder,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'course_helpers' has no attribute {name!r}")
+    module, attribute = _EXPORTS[name]
+    value = getattr(importlib.import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
-    "CronJobTimeline",
-    "EventFeed",
-    "JobProgress",
-    "PodsPerNode",
-    "Recorder",
-    "Replay",
-    "StatefulSetOrder",
     "BinaryError",
     "BuildError",
     "ClusterError",
     "ClusterInfo",
     "ContextRefusedError",
     "CourseError",
+    "CronJobTimeline",
+    "EventFeed",
+    "JobProgress",
     "ManifestError",
+    "PodsPerNode",
     "PortInUseError",
+    "Recorder",
+    "Replay",
+    "StatefulSetOrder",
     "WaitTimeout",
     "add_node",
     "apply",

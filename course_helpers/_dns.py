@@ -97,17 +97,20 @@ def ensure(kubeconfig: str, context: str, port: int, log: Log, timeout: float = 
 
     Raises:
         ClusterError: CoreDNS exited or did not answer within ``timeout`` seconds.
-
     """
     running = pid()
     if running and _alive(running) and _answers(port):
         return
+    wait_answering(start(kubeconfig, context, port), port, log, timeout)
+
+
+def start(kubeconfig: str, context: str, port: int) -> subprocess.Popen[bytes]:
+    """Start a CoreDNS process for the cluster domain on ``port`` (replacing a recorded one)."""
     stop()
     binary = _binaries.paths()["coredns"]
     conf = _dir() / "Corefile"
     conf.write_text(corefile(kubeconfig, context, port))
-    log_file = _dir() / "coredns.log"
-    with open(log_file, "w") as out:
+    with open(_dir() / "coredns.log", "w") as out:
         process = subprocess.Popen(
             [str(binary), "-conf", str(conf)],
             stdout=out,
@@ -117,6 +120,18 @@ def ensure(kubeconfig: str, context: str, port: int, log: Log, timeout: float = 
             cwd=_dir(),
         )
     (_dir() / "coredns.pid").write_text(f"{process.pid}\n")
+    return process
+
+
+def wait_answering(
+    process: subprocess.Popen[bytes], port: int, log: Log, timeout: float = 30
+) -> None:
+    """Block until CoreDNS answers on ``port``.
+
+    Raises:
+        ClusterError: the process exited, or did not answer within ``timeout`` seconds.
+    """
+    log_file = _dir() / "coredns.log"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -127,7 +142,7 @@ def ensure(kubeconfig: str, context: str, port: int, log: Log, timeout: float = 
         if _answers(port):
             log(f"cluster DNS answering on 127.0.0.1:{port}")
             return
-        time.sleep(0.2)
+        time.sleep(0.1)
     raise ClusterError(f"CoreDNS did not answer on 127.0.0.1:{port} within {timeout:.0f}s.")
 
 

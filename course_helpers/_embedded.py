@@ -325,8 +325,9 @@ def _up(nodes: int, log: Log, build: bool) -> ClusterState:
     server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
     state = ClusterState(kubeconfig=str(kubeconfig_path()), server=server, dns_port=dns_port)
     state.save()
+    dns = _dns.start(state.kubeconfig, CONTEXT, dns_port)
     _nodes.bootstrap(str(kubeconfig), nodes, log)
-    _dns.ensure(state.kubeconfig, CONTEXT, dns_port, log)
+    _dns.wait_answering(dns, dns_port, log)
     log(
         f"embedded cluster ready in {time.monotonic() - started:.1f}s: {server}, "
         f"{nodes} nodes, DNS on 127.0.0.1:{dns_port}"
