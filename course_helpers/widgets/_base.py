@@ -107,6 +107,8 @@ class LiveWidget:
     """
 
     title: ClassVar[str] = "widget"
+    #: Redraw this often (seconds) while live, for charts whose "now" moves; None: only on events.
+    tick_seconds: ClassVar[float | None] = None
 
     def __init__(
         self,
@@ -285,6 +287,19 @@ class LiveWidget:
             self._watchers.append(watcher)
         for watcher in self._watchers:
             watcher.start()
+        loop = self._pump.loop
+        if self.tick_seconds and loop is not None:
+            loop.call_soon_threadsafe(self._tick)
+
+    def _tick(self) -> None:
+        """Redraw every ``tick_seconds`` while a watcher runs (a timer on the loop, no API call)."""
+        loop = self._pump.loop
+        if not self._pump.live or loop is None or not self.tick_seconds:
+            return
+        if not any(w.running for w in self._watchers):
+            return
+        self._pump.poke()
+        loop.call_later(self.tick_seconds, self._tick)
 
     def _on_watch_event(self, event: WatchEvent) -> None:
         for recorder in list(self._recorders):

@@ -88,6 +88,7 @@ class CronJobTimeline(LiveWidget):
     """
 
     title = "CronJob timeline"
+    tick_seconds = 1.0
 
     def __init__(
         self,
@@ -127,7 +128,7 @@ class CronJobTimeline(LiveWidget):
                     hovertemplate="%{text}<extra></extra>",
                 )
             )
-        layout = chart_layout(height=300, title={"text": "", "font": {"size": 13}})
+        layout = chart_layout(height=300)
         layout["xaxis"].update(type="date", title={"text": "time (UTC)"})
         layout["yaxis"].update(type="category", automargin=True)
         self.figure = go.FigureWidget(data=traces, layout=layout)

@@ -85,6 +85,7 @@ class JobProgress(LiveWidget):
     """
 
     title = "Job progress"
+    tick_seconds = 1.0
 
     def __init__(
         self,
@@ -134,7 +135,7 @@ class JobProgress(LiveWidget):
                         showlegend=first,
                         mode="lines+text",
                         line={"color": color, "dash": dash, "width": 1},
-                        textposition="top left",
+                        textposition="top left" if target == "completions" else "bottom left",
                         textfont={"color": INK, "size": 10},
                         hoverinfo="skip",
                         x=[],
@@ -143,7 +144,8 @@ class JobProgress(LiveWidget):
                     row=1,
                     col=col,
                 )
-        base.update_layout(**chart_layout(height=320, margin={"l": 50, "r": 20, "t": 60, "b": 40}))
+        base.update_layout(**chart_layout(height=340, margin={"l": 50, "r": 20, "t": 70, "b": 40}))
+        base.update_annotations(font={"size": 12, "color": INK})
         base.update_xaxes(title_text="seconds", gridcolor=GRID, color=INK, rangemode="tozero")
         base.update_yaxes(gridcolor=GRID, color=INK, rangemode="tozero", dtick=1)
         base.update_yaxes(title_text="pods", row=1, col=1)
@@ -258,7 +260,8 @@ class JobProgress(LiveWidget):
                     trace.x = [] if level is None else [0.0, right]
                     trace.y = [] if level is None else [level, level]
                     trace.text = [] if level is None else ["", f"{label} = {level}"]
-                self.figure.layout.annotations[i].text = escape(self.panel_title(name))
+                head, _, rest = self.panel_title(name).partition(": ")
+                self.figure.layout.annotations[i].text = f"<b>{escape(head)}</b><br>{escape(rest)}"
 
     def _snapshot_html(self) -> str:
         rows = []

@@ -37,6 +37,7 @@ class Style:
     marker: str
     dash: str = "solid"
     border: str = "solid"
+    pattern: str = ""
 
 
 PHASES: dict[str, Style] = {
@@ -45,7 +46,7 @@ PHASES: dict[str, Style] = {
     "Succeeded": Style("Succeeded", OKABE_ITO["bluish_green"], "#000", "✓", "circle", "solid"),
     "Failed": Style("Failed", OKABE_ITO["vermillion"], "#000", "✗", "x", "solid"),
     "Terminating": Style(
-        "Terminating", OKABE_ITO["grey"], "#000", "⏻", "square-open", "dashdot", "dotted"
+        "Terminating", OKABE_ITO["grey"], "#000", "⊘", "square-open", "dashdot", "dotted"
     ),
     "Unknown": Style("Unknown", OKABE_ITO["reddish_purple"], "#000", "?", "diamond-open", "dash"),
 }
@@ -55,7 +56,7 @@ OUTCOMES: dict[str, Style] = {
     "Running": PHASES["Running"],
     "Complete": Style("Complete", OKABE_ITO["bluish_green"], "#000", "✓", "circle", "solid"),
     "Failed": PHASES["Failed"],
-    "Removed": Style("Removed", OKABE_ITO["grey"], "#000", "⌫", "circle-open", "dot", "dotted"),
+    "Removed": Style("Removed", OKABE_ITO["grey"], "#000", "⊖", "circle-open", "dot", "dotted"),
 }
 
 #: Job counters in JobProgress.
@@ -65,14 +66,18 @@ COUNTERS: dict[str, Style] = {
     "failed": Style("failed", OKABE_ITO["vermillion"], "#000", "✗", "x", "dot"),
 }
 
-#: StatefulSet pod lifecycle stages in StatefulSetOrder.
+#: StatefulSet pod lifecycle stages in StatefulSetOrder (bars differ by fill pattern too).
 STAGES: dict[str, Style] = {
-    "pending": Style("created → scheduled", OKABE_ITO["orange"], "#000", "◌", "circle-open", "dot"),
+    "pending": Style(
+        "created → scheduled", OKABE_ITO["orange"], "#000", "◌", "circle-open", "dot", pattern="."
+    ),
     "starting": Style(
-        "scheduled → ready", OKABE_ITO["sky_blue"], "#000", "◐", "triangle-right", "dash"
+        "scheduled → ready", OKABE_ITO["sky_blue"], "#000", "◐", "triangle-right", pattern="/"
     ),
     "ready": Style("ready", OKABE_ITO["blue"], "#fff", "●", "circle", "solid"),
-    "terminating": Style("terminating", OKABE_ITO["grey"], "#000", "⏻", "square-open", "dashdot"),
+    "terminating": Style(
+        "terminating", OKABE_ITO["grey"], "#000", "⊘", "square-open", "dashdot", pattern="x"
+    ),
 }
 
 INK = "#808080"
@@ -96,7 +101,8 @@ def chart_layout(**extra: Any) -> dict[str, Any]:
         "xaxis": dict(axis),
         "yaxis": dict(axis),
         "margin": {"l": 60, "r": 20, "t": 50, "b": 45},
-        "legend": {"orientation": "h", "y": -0.2, "bgcolor": "rgba(0,0,0,0)"},
+        "title": {"x": 0.01, "xanchor": "left", "font": {"size": 13}},
+        "legend": {"orientation": "v", "x": 1.01, "y": 1, "bgcolor": "rgba(0,0,0,0)"},
         "hoverlabel": {"namelength": -1},
     }
     layout.update(extra)
@@ -105,10 +111,11 @@ def chart_layout(**extra: Any) -> dict[str, Any]:
 
 def chip(text: str, style: Style, title: str = "") -> str:
     """Return an inline HTML chip: symbol, text, colour and border style all say the state."""
+    edge = style.color if style.border == "solid" else "#000"
     return (
         f'<span title="{escape(title or style.label)}" style="display:inline-block;'
         f"background:{style.color};color:{style.text_color};border:2px {style.border} "
-        f'{style.text_color};border-radius:4px;padding:1px 6px;margin:2px 0;white-space:nowrap">'
+        f'{edge};border-radius:4px;padding:1px 6px;margin:2px 0;white-space:nowrap">'
         f"{style.symbol} {escape(text)}</span>"
     )
 

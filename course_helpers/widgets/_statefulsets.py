@@ -80,8 +80,8 @@ def _deletion_requested(pod: Obj) -> float | None:
 class StatefulSetOrder(LiveWidget):
     """A Gantt chart of a StatefulSet's pods by ordinal: created → scheduled → ready → gone.
 
-    Each row is one ordinal; its bar changes dash and colour at each stage
-    (dotted: waiting for a node; dashed: starting; solid: Ready; dash-dot:
+    Each row is one ordinal; its bar changes colour and fill pattern at each
+    stage (dots: waiting for a node; stripes: starting; solid: Ready; crosses:
     terminating). OrderedReady scale-up shows as a staircase, ordinal by
     ordinal; scale-down as the same staircase in reverse. The row label names
     the ordinal's PersistentVolumeClaims (``<template>-<statefulset>-<ordinal>``)
@@ -99,6 +99,7 @@ class StatefulSetOrder(LiveWidget):
     """
 
     title = "StatefulSet order"
+    tick_seconds = 1.0
 
     def __init__(
         self, statefulset: str, namespace: str | None = None, **options: Unpack[WidgetOptions]
@@ -111,11 +112,21 @@ class StatefulSetOrder(LiveWidget):
     def _build(self) -> list[widgets.Widget]:
         import plotly.graph_objects as go
 
-        traces = [
-            go.Scatter(
+        traces: list[Any] = [
+            go.Bar(
                 name=style.label,
-                mode="lines",
-                line={"color": style.color, "dash": style.dash, "width": 14},
+                orientation="h",
+                width=0.6,
+                marker={
+                    "color": style.color,
+                    "line": {"width": 0},
+                    "pattern": {
+                        "shape": style.pattern,
+                        "fillmode": "overlay",
+                        "fgcolor": "rgba(0,0,0,0.55)",
+                    },
+                },
+                textposition="none",
                 hovertemplate="%{text}<extra></extra>",
             )
             for style in STAGES.values()
@@ -128,7 +139,7 @@ class StatefulSetOrder(LiveWidget):
                 hovertemplate="%{text}<extra></extra>",
             )
         )
-        layout = chart_layout(height=280, title={"text": "", "font": {"size": 13}})
+        layout = chart_layout(height=280, barmode="overlay")
         layout["xaxis"].update(title={"text": "seconds since the first pod was created"})
         layout["yaxis"].update(autorange="reversed", automargin=True, tickmode="array")
         self.figure = go.FigureWidget(data=traces, layout=layout)
@@ -277,17 +288,20 @@ class StatefulSetOrder(LiveWidget):
     def _render(self) -> None:
         t0 = self.t0 or 0.0
         now = self.current_time()
-        stages: dict[str, tuple[list[Any], list[Any], list[str]]] = {
-            s: ([], [], []) for s in STAGES
+        # per stage: bar starts (base), lengths (x), rows (y) and hover texts
+        bars: dict[str, tuple[list[float], list[float], list[int], list[str]]] = {
+            s: ([], [], [], []) for s in STAGES
         }
         gone: tuple[list[Any], list[Any], list[str]] = ([], [], [])
         for life in self.incarnations.values():
             for stage, start, end in life.segments(now):
-                xs, ys, texts = stages[stage]
-                text = f"{life.pod}: {STAGES[stage].label} {start - t0:.1f}s → {end - t0:.1f}s"
-                xs += [start - t0, end - t0, None]
-                ys += [life.ordinal, life.ordinal, None]
-                texts += [text, text, ""]
+                base, length, rows, texts = bars[stage]
+                base.append(start - t0)
+                length.append(end - start)
+                rows.append(life.ordinal)
+                texts.append(
+                    f"{life.pod}: {STAGES[stage].label} {start - t0:.1f}s → {end - t0:.1f}s"
+                )
             if life.deleted is not None:
                 gone[0].append(life.deleted - t0)
                 gone[1].append(life.ordinal)
@@ -295,7 +309,7 @@ class StatefulSetOrder(LiveWidget):
         ordinals = self.ordinals()
         with self.figure.batch_update():
             for trace, stage in zip(self.figure.data, STAGES, strict=False):
-                trace.x, trace.y, trace.text = stages[stage]
+                trace.base, trace.x, trace.y, trace.text = bars[stage]
             marks = self.figure.data[len(STAGES)]
             marks.x, marks.y, marks.text = gone
             self.figure.layout.yaxis.tickvals = ordinals

@@ -64,8 +64,8 @@ def test_figure_has_a_panel_per_job_with_target_lines() -> None:
     assert serial["failed"].marker.symbol == "x"
     titles = [a.text for a in progress.figure.layout.annotations]
     assert titles == [
-        "render-frames: Complete, 6/6, parallelism 1",
-        "render-frames-parallel: Complete, 6/6, parallelism 3",
+        "<b>render-frames</b><br>Complete, 6/6, parallelism 1",
+        "<b>render-frames-parallel</b><br>Complete, 6/6, parallelism 3",
     ]
     assert progress.figure.layout.paper_bgcolor == "rgba(0,0,0,0)"
 

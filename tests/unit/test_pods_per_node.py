@@ -79,7 +79,7 @@ def test_nodes_join_and_leave_during_the_replay() -> None:
     replay.seek(pods, 20.5)
     frame = pods.to_frame().set_index("pod")
     assert frame.loc["log-collector-b8m2n", "phase"] == "Terminating"
-    assert "⏻ log-collector-b8m2n · Terminating" in pods.board.value
+    assert "⊘ log-collector-b8m2n · Terminating" in pods.board.value
 
     replay.seek(pods, 21.2)  # the pod is gone, the node not yet
     assert pods.pod_counts()["worker-2"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
@@ -45,17 +46,23 @@ def test_gantt_bars_per_stage() -> None:
     starting = data["scheduled → ready"]
     ready = data["ready"]
     terminating = data["terminating"]
-    # web-2 waited a second for a node; the others were scheduled at once
-    assert pending.x == pytest.approx((0.0, 0.0, None, 2.0, 2.0, None, 5.0, 6.0, None))
-    assert pending.y == (0, 0, None, 1, 1, None, 2, 2, None)
-    assert starting.x == pytest.approx((0.0, 2.0, None, 2.0, 5.0, None, 6.0, 8.0, None))
+    # bars start at base and last x seconds
+    assert pending.y == (0, 1, 2)
+    assert pending.base == pytest.approx((0.0, 2.0, 5.0))
+    assert pending.x == pytest.approx((0.0, 0.0, 1.0))  # web-2 waited a second for a node
+    assert starting.base == pytest.approx((0.0, 2.0, 6.0))
+    assert starting.x == pytest.approx((2.0, 3.0, 2.0))
     # web-0 is ready until "now", the newest event (23.2 s in)
-    assert ready.x[:2] == pytest.approx((2.0, 23.2))
-    assert terminating.x == pytest.approx((22.0, 23.1, None, 20.0, 21.1, None))
-    assert terminating.y == (1, 1, None, 2, 2, None)
+    assert ready.y == (0, 1, 2)
+    assert ready.base[0] == 2.0 and ready.x[0] == pytest.approx(21.2)
+    assert terminating.y == (1, 2)
+    assert terminating.base == pytest.approx((22.0, 20.0))
+    assert terminating.x == pytest.approx((1.1, 1.1))
     assert data["deleted"].x == pytest.approx((23.1, 21.1))
     assert data["deleted"].y == (1, 2)
-    assert pending.line.dash == "dot" and ready.line.dash == "solid"
+    assert [pending.marker.pattern.shape, starting.marker.pattern.shape] == [".", "/"]
+    assert terminating.marker.pattern.shape == "x"
+    assert order.figure.layout.barmode == "overlay"
     assert order.figure.layout.yaxis.tickvals == (0, 1, 2)
     assert order.figure.layout.yaxis.ticktext == (
         "web-0 · data-web-0 ✓ Bound",
@@ -121,3 +128,34 @@ def test_snapshot_table() -> None:
     assert "times in seconds since the first pod was created" in snap.html
     assert "data-web-2" in snap.html
     assert snap.figure is not None and len(snap.figure.data) == 5
+
+
+def test_live_chart_redraws_on_a_timer_so_bars_reach_now() -> None:
+    from fakes import ScriptedSource
+
+    class Fast(StatefulSetOrder):
+        tick_seconds = 0.05
+
+    clock = [1_772_442_100.0]
+
+    async def main() -> tuple[int, int, float]:
+        source = ScriptedSource({"kind": "Job", "lists": [], "watches": []})
+        order = Fast("web", NS, source=source, clock=lambda: clock[0])
+        events = [e for e in Replay(FIXTURE).events if e.kind == "Pod" and e.name == "web-0"]
+        order.feed(events)
+        await asyncio.sleep(0.05)
+        before = order._pump.applies
+        clock[0] += 30
+        await asyncio.sleep(0.4)
+        during = order._pump.applies - before
+        ready = {t.name: t for t in order.figure.data}["ready"]
+        order.stop()
+        after = order._pump.applies
+        await asyncio.sleep(0.2)
+        return during, order._pump.applies - after, ready.base[0] + ready.x[0]
+
+    during, after_stop, ready_until = asyncio.run(main())
+    assert during >= 3
+    assert after_stop == 0
+    # live, "now" is the clock: web-0 (created 09:00:00) has been ready until 09:02:10
+    assert ready_until == pytest.approx(130.0)
