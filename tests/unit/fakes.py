@@ -197,3 +197,147 @@ def api_client(url: str) -> Any:
     config = client.Configuration()
     config.host = url
     return client.ApiClient(config)
+
+
+class RecordedSource:
+    """Serves a recording through list and watch, breaking every kind's stream twice.
+
+    Per kind: the first watch ends in a 410 Gone and ``lost`` events (from the
+    first deletion on, if there is one) are never sent, so the re-list has to
+    make up for them; the second watch drops its
+    connection mid-stream; the third delivers the rest and idles. Lists and
+    watches honour namespace, label and ``metadata.name`` field selectors like
+    the API server. ``clock`` returns the recorded time of what the calling
+    watch thread is delivering, so live timestamps match the recording.
+    """
+
+    def __init__(self, events: list[WatchEvent], *, lost: int = 3) -> None:
+        self.events = events
+        self.lost = lost
+        self.exhausted = threading.Event()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._calls: dict[tuple[str, str | None, str | None, str | None], int] = {}
+        self._done: set[tuple[str, str | None, str | None, str | None]] = set()
+        self._expected: set[tuple[str, str | None, str | None, str | None]] = set()
+        self.relists = 0
+
+    def expect(self, watchers: list[Any]) -> None:
+        """Say which watches must have idled before ``exhausted`` is set."""
+        self._expected = {
+            (w.kind, w.namespace, w.label_selector, w.field_selector) for w in watchers
+        }
+
+    def clock(self) -> float:
+        return float(getattr(self._local, "now", self.events[0].timestamp))
+
+    def _mine(self, key: tuple[str, str | None, str | None, str | None]) -> list[WatchEvent]:
+        from course_helpers.widgets._objects import labels_of, match_selector
+
+        kind, namespace, labels, fields = key
+        name = fields.split("=", 1)[1] if fields and fields.startswith("metadata.name=") else None
+        return [
+            e
+            for e in self.events
+            if e.kind == kind
+            and (namespace is None or e.namespace == namespace)
+            and (name is None or e.name == name)
+            and match_selector(labels_of(e.object), labels)
+        ]
+
+    def _cuts(self, mine: list[WatchEvent]) -> tuple[int, int, int]:
+        """Return where the 410 comes, where the watch resumes, and where it drops."""
+        n = len(mine)
+        deletes = [i for i, e in enumerate(mine) if e.type == "DELETED"]
+        # lose the first deletion, if any, so the re-list must report it
+        gone = deletes[0] if deletes else n // 3
+        resume = min(n, gone + self.lost)
+        drop = max(resume, (2 * n) // 3)
+        return gone, resume, drop
+
+    def _state(self, events: list[WatchEvent]) -> list[Obj]:
+        store: dict[tuple[str, str], Obj] = {}
+        for e in events:
+            key = (e.namespace or "", e.name)
+            if e.type == "DELETED":
+                store.pop(key, None)
+            else:
+                store[key] = e.object
+        return list(store.values())
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[list[Obj], str]:
+        key = (kind, namespace, label_selector, field_selector)
+        mine = self._mine(key)
+        with self._lock:
+            calls = self._calls.get(key, 0)
+        _, resume, drop = self._cuts(mine)
+        upto = [0, resume, drop][min(calls, 2)]
+        if calls:
+            self.relists += 1
+        if mine and upto:
+            self._local.now = mine[min(upto, len(mine) - 1)].timestamp
+        return self._state(mine[:upto]), str(calls)
+
+    def watch(
+        self,
+        kind: str,
+        namespace: str | None,
+        *,
+        resource_version: str,
+        timeout_seconds: int,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> ScriptedStream:
+        key = (kind, namespace, label_selector, field_selector)
+        mine = self._mine(key)
+        with self._lock:
+            calls = self._calls.get(key, 0)
+            self._calls[key] = calls + 1
+        gone, resume, drop = self._cuts(mine)
+        if calls == 0:
+            chunk: list[Obj] = [self._raw(e) for e in mine[:gone]]
+            chunk.append({"type": "ERROR", "object": {"kind": "Status", "code": 410}})
+        elif calls == 1:
+            chunk = [self._raw(e) for e in mine[resume:drop]]
+            chunk.append({"drop": "connection reset by peer"})
+        else:
+            chunk = [self._raw(e) for e in mine[drop:]]
+        idle = threading.Event()
+        stream = _TimedStream(chunk, self._local, block=calls >= 2, on_idle=idle)
+        if calls >= 2:
+            threading.Thread(target=self._idled, args=(key, idle), daemon=True).start()
+        return stream
+
+    def _idled(
+        self, key: tuple[str, str | None, str | None, str | None], idle: threading.Event
+    ) -> None:
+        if idle.wait(10):
+            with self._lock:
+                self._done.add(key)
+                if self._expected <= self._done:
+                    self.exhausted.set()
+
+    @staticmethod
+    def _raw(event: WatchEvent) -> Obj:
+        return {"type": event.type, "object": event.object, "_t": event.timestamp}
+
+
+class _TimedStream(ScriptedStream):
+    """A scripted stream that moves the calling thread's clock to each event's time."""
+
+    def __init__(self, events: list[Obj], local: threading.local, **kwargs: Any) -> None:
+        super().__init__(events, **kwargs)
+        self.local = local
+
+    def __iter__(self) -> Iterator[Obj]:
+        for event in super().__iter__():
+            if "_t" in event:
+                self.local.now = event["_t"]
+            yield event
