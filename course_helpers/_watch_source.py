@@ -75,6 +75,13 @@ class Source(Protocol):
         ...
 
 
+def _trim(obj: Any) -> Any:
+    """Drop ``metadata.managedFields``: server-side-apply bookkeeping nobody here shows."""
+    if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
+        obj["metadata"].pop("managedFields", None)
+    return obj
+
+
 class _HttpWatchStream:
     """A watch response read line by line; ``close`` unblocks a thread stuck reading it."""
 
@@ -90,6 +97,7 @@ class _HttpWatchStream:
             if line.strip():
                 event = json.loads(line)
                 if isinstance(event, dict):
+                    _trim(event.get("object"))
                     yield event
 
     def close(self) -> None:
@@ -183,7 +191,8 @@ class KubernetesSource:
                 body = json.loads(response.data)
             finally:
                 response.release_conn()
-            items.extend(body.get("items") or [])
+            for item in body.get("items") or []:
+                items.append(_trim(item))
             meta = body.get("metadata") or {}
             token = meta.get("continue")
             if not token:

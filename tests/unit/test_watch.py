@@ -214,9 +214,8 @@ def test_rejects_unknown_kinds_and_namespaced_nodes() -> None:
 
 
 def _pod(name: str, rv: str) -> dict[str, object]:
-    return {
-        "metadata": {"name": name, "namespace": "demo", "uid": f"uid-{name}", "resourceVersion": rv}
-    }
+    meta = {"name": name, "namespace": "demo", "uid": f"uid-{name}", "resourceVersion": rv}
+    return {"metadata": {**meta, "managedFields": [{"manager": "kubectl", "operation": "Apply"}]}}
 
 
 def test_kubernetes_source_pages_lists_and_streams_watches() -> None:
@@ -253,6 +252,7 @@ def test_kubernetes_source_pages_lists_and_streams_watches() -> None:
         ("ADDED", "c", "43", False),
         ("MODIFIED", "a", "44", False),
     ]
+    assert all("managedFields" not in e.object["metadata"] for e in seen)
     paths = [path for path, _ in server.requests]
     assert paths == ["/api/v1/namespaces/demo/pods"] * 3
     first, second, watch = (query for _, query in server.requests)
