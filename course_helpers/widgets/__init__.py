@@ -11,12 +11,13 @@ Example:
 
 """
 
-from ._base import LiveWidget, Snapshot
+from ._base import LiveWidget
 from ._cronjobs import CronJobTimeline
 from ._events import EventFeed
 from ._jobs import JobProgress
 from ._pods import PodsPerNode
 from ._replay import Playback, Recorder, Replay
+from ._snapshot import Snapshot
 from ._statefulsets import StatefulSetOrder
 
 __all__ = [

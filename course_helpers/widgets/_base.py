@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypedDict, cast
 
@@ -19,10 +18,9 @@ from .._watch import Obj, Source, Watcher, WatchEvent, object_key
 from ._palette import FONT, INK, escape
 from ._pump import Pump
 from ._recording import load_events
+from ._snapshot import Snapshot
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from ._replay import Recorder
 
 #: What a widget can be built from: None (the current cluster), a :class:`Source`,
@@ -51,39 +49,6 @@ class WatchSpec:
     field_selector: str | None = None
 
 
-@dataclass
-class Snapshot:
-    """A static copy of what a widget shows, for renderers without a live kernel.
-
-    Attributes:
-        title: one line saying what this is.
-        html: an HTML rendering (cards or a table) that needs no JavaScript.
-        frame: the data shown, as :meth:`LiveWidget.to_frame` returns it.
-        figure: a static plotly figure, when the widget draws a chart.
-
-    """
-
-    title: str
-    html: str
-    frame: pd.DataFrame
-    figure: go.Figure | None = field(default=None, repr=False)
-
-    def _repr_mimebundle_(
-        self, include: Any = None, exclude: Any = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        bundle: dict[str, Any] = {"text/plain": self.title, "text/html": self.to_html()}
-        if self.figure is not None:
-            bundle["application/vnd.plotly.v1+json"] = json.loads(self.figure.to_json())
-        return bundle
-
-    def to_html(self) -> str:
-        """Return the title and the HTML rendering as one fragment."""
-        return (
-            f'<div style="font-family:{FONT}"><div style="color:{INK};font-size:12px">'
-            f"{escape(self.title)}</div>{self.html}</div>"
-        )
-
-
 class LiveWidget:
     """Base class: keeps the objects of the watched kinds and redraws on every batch of changes.
 
@@ -106,7 +71,6 @@ class LiveWidget:
 
     """
 
-    title: ClassVar[str] = "widget"
     #: Redraw this often (seconds) while live, for charts whose "now" moves; None: only on events.
     tick_seconds: ClassVar[float | None] = None
 
@@ -313,7 +277,7 @@ class LiveWidget:
 
     def _status_html(self) -> str:
         if self._closed:
-            mark, state = "◼", "closed"
+            mark, state = "■", "closed"
         elif self.offline:
             mark, state = "▷", "offline (recorded)"
         else:
@@ -321,9 +285,9 @@ class LiveWidget:
             if states <= {"watching"}:
                 mark, state = "●", "live"
             elif any(s.startswith("retrying") for s in states):
-                mark, state = "⟲", next(s for s in states if s.startswith("retrying"))
+                mark, state = "↻", next(s for s in states if s.startswith("retrying"))
             elif states <= {"stopped"}:
-                mark, state = "◼", "stopped"
+                mark, state = "■", "stopped"
             else:
                 mark, state = "○", "connecting"
         parts = [f"{mark} {state}", self._summary()]

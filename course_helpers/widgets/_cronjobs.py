@@ -87,7 +87,6 @@ class CronJobTimeline(LiveWidget):
 
     """
 
-    title = "CronJob timeline"
     tick_seconds = 1.0
 
     def __init__(

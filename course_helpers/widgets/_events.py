@@ -84,8 +84,6 @@ class EventFeed(LiveWidget):
 
     """
 
-    title = "Events"
-
     def __init__(
         self,
         namespace: str | None = None,

@@ -84,7 +84,6 @@ class JobProgress(LiveWidget):
 
     """
 
-    title = "Job progress"
     tick_seconds = 1.0
 
     def __init__(

@@ -72,8 +72,6 @@ class PodsPerNode(LiveWidget):
 
     """
 
-    title = "Pods per node"
-
     def __init__(
         self,
         namespace: str | None = None,

@@ -98,7 +98,6 @@ class StatefulSetOrder(LiveWidget):
 
     """
 
-    title = "StatefulSet order"
     tick_seconds = 1.0
 
     def __init__(

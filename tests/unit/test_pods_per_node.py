@@ -165,7 +165,7 @@ def test_stop_watchers_of_the_namespace_stops_the_widgets_node_watcher_too() -> 
         assert {w.kind for w in active_watchers("course-x")} == {"Pod", "Node"}
         assert stop_watchers("course-x") == 2
         pods.flush()
-        assert "◼ stopped" in pods.status.value
+        assert "■ stopped" in pods.status.value
     finally:
         pods.close()
 
