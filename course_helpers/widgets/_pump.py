@@ -71,6 +71,7 @@ class Pump(Generic[T]):
         self._interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self._flush_lock = threading.Lock()
         self._poked = False
+        self._signalled = False
         self._closed = False
         self.applies = 0
         self.loop = loop if loop is not None else (running_loop() if autostart else None)
@@ -114,12 +115,15 @@ class Pump(Generic[T]):
 
     def _wake(self) -> None:
         loop = self.loop
-        if loop is None or loop.is_closed():
+        if loop is None or loop.is_closed() or self._signalled:
             return
+        # One wake-up in flight is enough: whatever is queued before it runs is flushed after.
+        self._signalled = True
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._set_wakeup)
 
     def _set_wakeup(self) -> None:
+        self._signalled = False
         if self._wakeup is not None:
             self._wakeup.set()
 

@@ -1,17 +1,29 @@
-"""A recording made on the embedded kwok cluster, replayed into the widgets.
+"""Recordings made on the embedded kwok cluster, replayed into the widgets.
 
-``data/kwok-statefulset-job.jsonl.gz`` was captured with ``Recorder`` from the
-live widgets while ``statefulset-web`` scaled 0 -> 3 -> 1 and ``job-parallel``
-ran (6 completions, 3 at a time). It checks the widgets against what a real
-API server sends, not only against hand-written objects.
+Both were captured with ``Recorder`` from the live widgets, so they check the
+widgets against what a real API server sends, not only hand-written objects:
+
+- ``kwok-statefulset-job.jsonl.gz``: ``statefulset-web`` scaled 0 -> 3 -> 1
+  while ``job-parallel`` ran (6 completions, 3 at a time);
+- ``kwok-cronjob-daemonset.jsonl.gz``: ``cronjob-backup`` (every minute, keeps
+  one succeeded Job) ran twice next to ``daemonset-log-collector``.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from fakes import DATA
 
-from course_helpers.widgets import EventFeed, JobProgress, PodsPerNode, Replay, StatefulSetOrder
+from course_helpers.widgets import (
+    CronJobTimeline,
+    EventFeed,
+    JobProgress,
+    PodsPerNode,
+    Replay,
+    StatefulSetOrder,
+)
 
 NS = "course-widgets-smoke"
 FIXTURE = DATA / "kwok-statefulset-job.jsonl.gz"
@@ -68,3 +80,38 @@ def test_pods_per_node_and_events() -> None:
     assert set(warnings["reason"]) == {"FailedScheduling"}
     assert warnings["count"].min() >= 2, "repeated FailedScheduling folded into one row"
     assert events["last_seen"].is_monotonic_decreasing
+
+
+CRON = DATA / "kwok-cronjob-daemonset.jsonl.gz"
+CRON_NS = "course-widgets-cron"
+
+
+def _utc(hh_mm_ss: str) -> datetime:
+    h, m, s = (int(x) for x in hh_mm_ss.split(":"))
+    return datetime(2026, 11, 28, h, m, s, tzinfo=UTC)
+
+
+def test_cronjob_history_limit_prunes_the_older_run() -> None:
+    timeline = CronJobTimeline("backup", CRON_NS, source=CRON)
+    frame = timeline.to_frame()
+    assert frame[["job", "outcome", "removed"]].values.tolist() == [
+        ["backup-29930602", "Complete", True],
+        ["backup-29930603", "Complete", False],
+    ]
+    assert [t.to_pydatetime() for t in frame["scheduled"]] == [_utc("03:22:00"), _utc("03:23:00")]
+    fired, upcoming = timeline.ticks()
+    assert fired == [_utc("03:22:00"), _utc("03:23:00")]
+    assert upcoming == [_utc("03:24:00"), _utc("03:25:00"), _utc("03:26:00")]
+    assert timeline.chart_title() == (
+        "CronJob backup: schedule * * * * * · keeps 1 succeeded, 1 failed · last scheduled 03:23:00"
+    )
+
+
+def test_daemonset_runs_one_pod_per_node() -> None:
+    agents = PodsPerNode(CRON_NS, owner="DaemonSet/log-collector", source=CRON)
+    assert agents.pod_counts() == {"worker-1": 1, "worker-2": 1, "worker-3": 1}
+    assert set(agents.to_frame()["phase"]) == {"Running"}
+    everything = PodsPerNode(CRON_NS, source=CRON)
+    owners = everything.to_frame()["owner_name"].tolist()
+    assert "backup-29930602" not in owners, "the pruned Job's pod went with it"
+    assert "backup-29930603" in owners
