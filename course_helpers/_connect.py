@@ -101,8 +101,18 @@ def _user_contexts() -> tuple[list[str], str | None]:
     return names, current["name"] if current else None
 
 
+def client_for(config_file: str, context: str) -> k8s.ApiClient:
+    """Return an API client for ``context``, with room for many live widgets' watches."""
+    configuration = k8s.Configuration()
+    k8s_config.load_kube_config(
+        config_file=config_file, context=context, client_configuration=configuration
+    )
+    configuration.connection_pool_maxsize = 32
+    return k8s.ApiClient(configuration)
+
+
 def _server_of(context: str) -> str:
-    api = k8s_config.new_client_from_config(config_file=_user_kubeconfig(), context=context)
+    api = client_for(_user_kubeconfig(), context)
     try:
         return str(api.configuration.host)
     finally:
@@ -134,7 +144,7 @@ def _use_context(context: str, explicit: bool) -> k8s.ApiClient | None:
             raise ContextRefusedError(message)
         print(f"{message} Using the embedded cluster instead.")
         return None
-    api = k8s_config.new_client_from_config(config_file=_user_kubeconfig(), context=context)
+    api = client_for(_user_kubeconfig(), context)
     if _reachable(api) is None:
         api.close()
         message = (
@@ -184,9 +194,7 @@ def connect(context: str | None = None, nodes: int = 3, log: Log = print) -> Clu
     dns_port = None
     if embedded:
         state = _embedded.up(nodes=nodes, log=log)
-        api = k8s_config.new_client_from_config(
-            config_file=state.kubeconfig, context=_embedded.CONTEXT
-        )
+        api = client_for(state.kubeconfig, _embedded.CONTEXT)
         chosen, dns_port = _embedded.CONTEXT, state.dns_port
     assert api is not None
     node_list = k8s.CoreV1Api(api).list_node(_request_timeout=10).items
