@@ -1,0 +1,54 @@
+"""The new user's path: `make course` opens 00-start-here.ipynb, and running it works.
+
+The server is started as `make course` starts it (see ``conftest.lab``). The
+URL JupyterLab hands to a browser is opened in headless Chromium, exactly as
+a user's browser would open it; then Run > Run All Cells.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from e2e_support import (
+    REPO,
+    START_HERE,
+    Lab,
+    assert_ran_cleanly,
+    describe,
+    reader_issues,
+    run_notebook,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _opened_url(lab: Lab) -> str:
+    # JupyterLab calls the "browser" command just after it starts listening.
+    deadline = time.monotonic() + 30
+    while not lab.opened_url.exists():
+        assert time.monotonic() < deadline, "JupyterLab never asked a browser to open a page"
+        time.sleep(0.2)
+    return lab.opened_url.read_text().strip()
+
+
+def test_make_course_opens_start_here_and_it_runs(lab: Lab, e2e_tools: Path) -> None:
+    assert (REPO / START_HERE).exists(), f"{START_HERE} is missing"
+    url = _opened_url(lab)
+    try:
+        result = run_notebook(lab, e2e_tools, url, "start-here")
+    finally:
+        lab.shutdown_sessions()
+    info = describe(result)
+    assert result["notebookPath"] == START_HERE, info
+    assert result["title"] == "00-start-here.ipynb", info
+    assert result["codeCells"], f"{START_HERE} has no code cells\n{info}"
+    assert_ran_cleanly(result)
+    # ch.connect() describes the cluster it reached: the embedded one, with its nodes.
+    shown = " ".join(o["text"] for c in result["codeCells"] for o in c["outputs"])
+    assert "embedded (kwok)" in shown and "worker-1" in shown, f"no working cluster shown\n{info}"
+    # Not failures, but worth a look in the screenshots (test-artifacts/e2e/start-here/).
+    for issue in reader_issues(result):
+        warnings.warn(f"{START_HERE}: {issue}", UserWarning, stacklevel=1)
