@@ -143,7 +143,7 @@ def describe(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def reader_issues(result: dict[str, Any], longest: int = 20_000) -> list[str]:
+def reader_issues(result: dict[str, Any], longest: int = 10_000) -> list[str]:
     """Return what a reader would find odd without it being an error.
 
     A blank output (a live view that was closed, so its picture is gone) and a
