@@ -23,6 +23,7 @@ cluster: $(STAMP)
 
 course: cluster
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
+		$(if $(filter 0,$(shell id -u)),--allow-root) \
 		notebooks/00-start-here.ipynb
 
 test: $(STAMP)

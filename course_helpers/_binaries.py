@@ -277,7 +277,7 @@ def paths() -> dict[str, Path]:
         raise BinaryError(
             f"Cluster binaries not built yet: {', '.join(absent)}. "
             "Run `course-cluster install` (it builds them from pinned Go modules, "
-            "about 15-25 minutes the first time) and try again."
+            "about 5-10 minutes the first time on two cores) and try again."
         )
     return found
 
