@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import lab as lab  # Lab 06: ch.lab.check(1, ns), ch.lab.hint(1), ...
+
 # Public name -> (private module, attribute). Imported on first use, so the
 # ``course-cluster`` command starts without loading pandas, plotly or widgets.
 _EXPORTS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,450 @@
+"""The checks of Lab 06: each reads the cluster and raises CheckFailed saying what is wrong.
+
+The pure ``*_problem`` functions judge one object (or a placement) and return a
+sentence or None, so they can be tested without a cluster; the ``check_*``
+functions fetch what they need, wait a little for things in progress, and raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client as k8s
+
+from ._client import api_client
+from ._manifests import _guess_version, _resource, dynamic
+from ._namespaces import is_managed
+from ._wait import WaitTimeout, condition_true, until
+from .errors import CourseError
+
+Obj = dict[str, Any]
+
+DISK_LABEL = "course.dev/disk"
+DAEMONSET = "disk-check"
+JOB, COMPLETIONS, PARALLELISM, BACKOFF_LIMIT = "thumbnails", 8, 4, 2
+CRONJOB, SCHEDULE, KEEP_SUCCEEDED, KEEP_FAILED = "nightly-report", "30 2 * * *", 2, 3
+STATEFULSET, REPLICAS = "db", 3
+CLEANUP_KINDS = (
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "StatefulSet",
+    "Service",
+    "PersistentVolumeClaim",
+    "Pod",
+)
+
+
+class CheckFailed(AssertionError, CourseError):
+    """A lab check found something missing or wrong; the message says what and how to fix it."""
+
+
+def _names(items: list[Obj]) -> list[str]:
+    return sorted(str(i["metadata"]["name"]) for i in items)
+
+
+def _list(kind: str, namespace: str) -> list[Obj]:
+    res = _resource({"apiVersion": _guess_version(kind), "kind": kind})
+    listing = dynamic().get(res, namespace=namespace, _request_timeout=10)
+    return [dict(item.to_dict()) for item in listing.items]
+
+
+def _require(kind: str, name: str, namespace: str, why: str) -> Obj:
+    """Return object kind/name or fail, naming what is there instead."""
+    if not is_managed(namespace):
+        raise CheckFailed(
+            f"Namespace {namespace!r} does not exist (or is not a course namespace): "
+            "run `ns = ch.namespace('lab')` first and apply your YAML there."
+        )
+    items = _list(kind, namespace)
+    for item in items:
+        if item["metadata"]["name"] == name:
+            return item
+    others = _names(items)
+    found = f" There is {kind} {', '.join(others)}: the check looks for the name {name!r}."
+    raise CheckFailed(f"No {kind} named {name!r} in {namespace}. {why}" + (found if others else ""))
+
+
+def _settle(
+    kind: str, namespace: str, problem: Callable[[list[Obj]], str | None], timeout: float
+) -> list[Obj]:
+    """Wait up to ``timeout`` s until ``problem(objects)`` is None; else fail with the last one."""
+    last: list[str | None] = [None]
+
+    def done(objects: list[Obj]) -> bool:
+        last[0] = problem(objects)
+        return last[0] is None
+
+    if timeout <= 0:
+        objects = _list(kind, namespace)
+        if not done(objects):
+            raise CheckFailed(last[0])
+        return objects
+    try:
+        return until(kind, namespace, done, f"lab check on {kind}s", timeout)
+    except WaitTimeout:
+        raise CheckFailed(f"{last[0]} (still so after {timeout:.0f}s)") from None
+
+
+def _alive(items: list[Obj]) -> list[Obj]:
+    return [i for i in items if not i["metadata"].get("deletionTimestamp")]
+
+
+def _owned_by(item: Obj, uid: str) -> bool:
+    return any(ref.get("uid") == uid for ref in item["metadata"].get("ownerReferences") or [])
+
+
+def _disk_labels() -> dict[str, str]:
+    nodes = k8s.CoreV1Api(api_client()).list_node(_request_timeout=10).items
+    return {n.metadata.name: (n.metadata.labels or {}).get(DISK_LABEL, "") for n in nodes}
+
+
+# -- exercise 1: a DaemonSet on a subset of the nodes ------------------------------------
+
+
+def placement_problem(pods_by_node: dict[str, bool], disks: dict[str, str]) -> str | None:
+    """Say what is wrong with where a DaemonSet's pods run (node -> Ready); None when right.
+
+    Example:
+        >>> placement_problem({"w1": True}, {"w1": "ssd", "w2": "hdd"}) is None
+        True
+    """
+    ssd = sorted(n for n, disk in disks.items() if disk == "ssd")
+    # A pod bound to a node that has gone is left to the pod garbage collector: skip it.
+    wrong = sorted(n for n in pods_by_node if n in disks and n not in ssd)
+    if wrong:
+        where = ", ".join(f"{n} ({DISK_LABEL}={disks.get(n) or 'unset'})" for n in wrong)
+        return (
+            f"DaemonSet {DAEMONSET} runs pods on {where}. Limit it to the ssd nodes: add "
+            f"`nodeSelector: {{{DISK_LABEL}: ssd}}` (or node affinity) to spec.template.spec."
+        )
+    missing = [n for n in ssd if n not in pods_by_node]
+    if missing:
+        return (
+            f"No {DAEMONSET} pod on {', '.join(missing)}, although labelled {DISK_LABEL}=ssd. "
+            "Check the spelling of the label key and value in the nodeSelector."
+        )
+    waiting = [n for n in ssd if not pods_by_node[n]]
+    if waiting:
+        return f"The {DAEMONSET} pods on {', '.join(waiting)} are not Ready yet."
+    return None
+
+
+def check_daemonset_subset(namespace: str, timeout: float = 30) -> str:
+    """DaemonSet disk-check keeps one Ready pod on every ssd node and none on other nodes."""
+    ds = _require("DaemonSet", DAEMONSET, namespace, "Apply your DaemonSet YAML first.")
+    disks = _disk_labels()
+    ssd = sorted(n for n, disk in disks.items() if disk == "ssd")
+    if not ssd:
+        raise CheckFailed(
+            f"No node is labelled {DISK_LABEL}=ssd, so the DaemonSet has nowhere to run. "
+            f"Label one: `kubectl label node <name> {DISK_LABEL}=ssd`."
+        )
+    uid = ds["metadata"]["uid"]
+
+    def problem(pods: list[Obj]) -> str | None:
+        mine = [p for p in _alive(pods) if _owned_by(p, uid)]
+        by_node = {
+            str(p["spec"].get("nodeName")): condition_true(p, "Ready")
+            for p in mine
+            if p["spec"].get("nodeName")
+        }
+        return placement_problem(by_node, disks)
+
+    def observed(daemonsets: list[Obj]) -> str | None:
+        current = [d for d in daemonsets if d["metadata"]["uid"] == uid]
+        if current and (current[0].get("status") or {}).get("observedGeneration") == current[0][
+            "metadata"
+        ].get("generation"):
+            return None
+        return f"The DaemonSet controller has not looked at {DAEMONSET} yet."
+
+    ds = next(
+        d
+        for d in _settle("DaemonSet", namespace, observed, min(timeout, 10))
+        if d["metadata"]["uid"] == uid
+    )
+    desired = (ds.get("status") or {}).get("desiredNumberScheduled", 0)
+    if desired != len(ssd):
+        # The controller has chosen other nodes than the ssd ones: once it has placed its
+        # pods, say where they went, without waiting for a state that will not come.
+        def placed(pods: list[Obj]) -> str | None:
+            mine = [p for p in _alive(pods) if _owned_by(p, uid) and p["spec"].get("nodeName")]
+            return None if len(mine) >= desired else "The DaemonSet's pods are being created."
+
+        _settle("Pod", namespace, placed, min(timeout, 10))
+        _settle("Pod", namespace, problem, timeout=0)
+        raise CheckFailed(
+            f"DaemonSet {DAEMONSET} wants pods on {desired} nodes, but {len(ssd)} nodes are "
+            f"ssd ({', '.join(ssd)}): check its nodeSelector ({DISK_LABEL}: ssd)."
+        )
+    _settle("Pod", namespace, problem, timeout)
+    others = sorted(set(disks) - set(ssd))
+    return (
+        f"DaemonSet {DAEMONSET} runs one Ready pod on each ssd node ({', '.join(ssd)}) "
+        f"and none on {', '.join(others) or 'any other node'}."
+    )
+
+
+# -- exercise 2: a parallel Job with a completion count and a failure budget ----------------
+
+
+def job_spec_problem(spec: Obj) -> str | None:
+    """Say what is wrong with a Job's spec for exercise 2; None when it is right.
+
+    Example:
+        >>> job_spec_problem({"completions": 8, "parallelism": 4, "backoffLimit": 2}) is None
+        True
+    """
+    recreate = f" It cannot be changed in place: ch.delete('Job', '{JOB}', ns), then apply again."
+    completions = spec.get("completions")
+    if completions != COMPLETIONS:
+        now = (
+            "unset (the Job is done when any pod succeeds)" if completions is None else completions
+        )
+        return (
+            f"Job {JOB} has completions: {now}; it needs {COMPLETIONS} successful pods: "
+            f"set spec.completions: {COMPLETIONS}." + recreate
+        )
+    if spec.get("parallelism", 1) != PARALLELISM:
+        return (
+            f"Job {JOB} runs {spec.get('parallelism', 1)} pod(s) at a time; set "
+            f"spec.parallelism: {PARALLELISM} to run {PARALLELISM} at once."
+        )
+    if spec.get("backoffLimit", 6) != BACKOFF_LIMIT:
+        return (
+            f"Job {JOB} has backoffLimit {spec.get('backoffLimit', 6)} (6 is the default); its "
+            f"failure budget should be {BACKOFF_LIMIT} retries: set spec.backoffLimit: "
+            f"{BACKOFF_LIMIT}."
+        )
+    return None
+
+
+def check_parallel_job(namespace: str, timeout: float = 60) -> str:
+    """Job thumbnails needs 8 completions, runs 4 pods at once, allows 2 retries, is Complete."""
+    job = _require("Job", JOB, namespace, "Apply your Job YAML first.")
+    found = job_spec_problem(job["spec"])
+    if found:
+        raise CheckFailed(found)
+
+    def problem(jobs: list[Obj]) -> str | None:
+        current = next((j for j in jobs if j["metadata"]["name"] == JOB), None)
+        if current is None:
+            return f"Job {JOB} was deleted while the check waited."
+        status = current.get("status") or {}
+        if condition_true(current, "Failed"):
+            raise CheckFailed(
+                f"Job {JOB} Failed: {status.get('failed', 0)} pods failed, more than its "
+                f"backoffLimit {BACKOFF_LIMIT} allows. Look at its pods (ch.pods(ns)) and their "
+                "command; then delete the Job and apply it again."
+            )
+        if not condition_true(current, "Complete"):
+            return (
+                f"Job {JOB} is still running: {status.get('succeeded', 0)}/{COMPLETIONS} "
+                f"succeeded, {status.get('active', 0)} active. Run the check again when it is done."
+            )
+        return None
+
+    _settle("Job", namespace, problem, timeout)
+    return (
+        f"Job {JOB} is Complete: {COMPLETIONS}/{COMPLETIONS} succeeded, {PARALLELISM} at a time, "
+        f"with a failure budget of {BACKOFF_LIMIT} retries."
+    )
+
+
+# -- exercise 3: a CronJob with history limits -----------------------------------------------
+
+
+def schedule_problem(schedule: str) -> str | None:
+    """Say why ``schedule`` does not fire at 02:30 every night, or None if it does.
+
+    Equivalent spellings pass: the next firing times are compared, not the text.
+
+    Example:
+        >>> schedule_problem("30 02 * * *") is None
+        True
+    """
+    from .widgets._cron import CronSchedule
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    want = CronSchedule.parse(SCHEDULE).ticks(start, count=10)
+    advice = f"Use {SCHEDULE!r} (minute hour day-of-month month day-of-week)."
+    try:
+        got = CronSchedule.parse(schedule).ticks(start, count=10)
+    except ValueError as exc:
+        return f"The schedule {schedule!r} cannot be read as cron ({exc}). {advice}"
+    if got == want:
+        return None
+    pattern = "%H:%M" if len({t.date() for t in got[:3]}) == 1 else "%a %H:%M"
+    shown = ", ".join(f"{t:{pattern}}" for t in got[:3]) or "never"
+    return (
+        f"The schedule {schedule!r} fires at {shown}, ...; the report should run once a "
+        f"night at 02:30. {advice}"
+    )
+
+
+def cronjob_spec_problem(spec: Obj) -> str | None:
+    """Say what is wrong with a CronJob's spec for exercise 3; None when it is right."""
+    found = schedule_problem(str(spec.get("schedule", "")))
+    if found:
+        return found
+    for field, want, default in (
+        ("successfulJobsHistoryLimit", KEEP_SUCCEEDED, 3),
+        ("failedJobsHistoryLimit", KEEP_FAILED, 1),
+    ):
+        if spec.get(field, default) != want:
+            return (
+                f"CronJob {CRONJOB} has {field}: {spec.get(field, default)}"
+                f"{' (the default)' if spec.get(field, default) == default else ''}; "
+                f"set spec.{field}: {want}."
+            )
+    if spec.get("suspend"):
+        return f"CronJob {CRONJOB} is suspended: remove `suspend: true` so it runs."
+    return None
+
+
+def check_cronjob_history(namespace: str, timeout: float = 0) -> str:
+    """CronJob nightly-report runs at 02:30 nightly and keeps 2 succeeded and 3 failed Jobs."""
+    cronjob = _require("CronJob", CRONJOB, namespace, "Apply your CronJob YAML first.")
+    found = cronjob_spec_problem(cronjob["spec"])
+    if found:
+        raise CheckFailed(found)
+    return (
+        f"CronJob {CRONJOB} runs at 02:30 every night and keeps the newest "
+        f"{KEEP_SUCCEEDED} successful and {KEEP_FAILED} failed Jobs."
+    )
+
+
+# -- exercise 4: a StatefulSet with a headless Service and per-pod storage -----------------
+
+
+def statefulset_spec_problem(service: Obj, sts: Obj) -> str | None:
+    """Say what is wrong with the Service and StatefulSet of exercise 4; None when right."""
+    name, svc = STATEFULSET, service.get("spec") or {}
+    if svc.get("clusterIP") != "None":
+        return (
+            f"Service {name} has clusterIP {svc.get('clusterIP')}: it load-balances. Make it "
+            "headless with spec.clusterIP: None; that field cannot change in place, so "
+            f"ch.delete('Service', '{name}', ns) and apply again."
+        )
+    spec = sts.get("spec") or {}
+    if spec.get("serviceName") != name:
+        return (
+            f"StatefulSet {name} has serviceName {spec.get('serviceName')!r}; it must be {name!r}."
+        )
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    selector = svc.get("selector") or {}
+    if not selector or any(labels.get(k) != v for k, v in selector.items()):
+        return (
+            f"Service {name} selects {selector or 'nothing'}, but the StatefulSet's pods are "
+            f"labelled {labels}: make the Service's selector match the pod labels."
+        )
+    if spec.get("replicas", 1) != REPLICAS:
+        return f"StatefulSet {name} has replicas: {spec.get('replicas', 1)}; set {REPLICAS}."
+    if not spec.get("volumeClaimTemplates"):
+        return (
+            f"StatefulSet {name} has no volumeClaimTemplates, so its pods get no storage of "
+            "their own: add one (ReadWriteOnce, 1Gi). It cannot be added in place: "
+            f"ch.delete('StatefulSet', '{name}', ns), then apply again."
+        )
+    return None
+
+
+def _resolve_quietly(fqdn: str, namespace: str) -> list[str]:
+    from ._cluster_ops import resolve
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return resolve(fqdn, namespace)
+
+
+def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
+    """StatefulSet db has a headless Service, 3 Ready pods, a Bound claim each and per-pod DNS."""
+    why = "The StatefulSet needs a headless Service named in its serviceName."
+    service = _require("Service", STATEFULSET, namespace, why)
+    sts = _require("StatefulSet", STATEFULSET, namespace, "Apply your StatefulSet YAML first.")
+    found = statefulset_spec_problem(service, sts)
+    if found:
+        raise CheckFailed(found)
+    uid, start = sts["metadata"]["uid"], time.monotonic()
+    templates = [t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]]
+    wanted = [f"{STATEFULSET}-{i}" for i in range(REPLICAS)]
+
+    def mine(pods: list[Obj]) -> dict[str, Obj]:
+        return {p["metadata"]["name"]: p for p in _alive(pods) if _owned_by(p, uid)}
+
+    def pods_problem(pods: list[Obj]) -> str | None:
+        ready = {n for n, p in mine(pods).items() if condition_true(p, "Ready")}
+        missing = [n for n in wanted if n not in ready]
+        return f"Pods not Ready yet: {', '.join(missing)}." if missing else None
+
+    pods = _settle("Pod", namespace, pods_problem, timeout)
+    claims = [f"{t}-{pod}" for pod in wanted for t in templates]
+
+    def claims_problem(pvcs: list[Obj]) -> str | None:
+        bound = {c["metadata"]["name"] for c in pvcs if c["status"].get("phase") == "Bound"}
+        missing = [c for c in claims if c not in bound]
+        return f"Claims not Bound: {', '.join(missing)}." if missing else None
+
+    remaining = max(0.0, timeout - (time.monotonic() - start))
+    _settle("PersistentVolumeClaim", namespace, claims_problem, remaining)
+    first = mine(pods)[wanted[0]]
+    fqdn = f"{wanted[0]}.{STATEFULSET}.{namespace}.svc.cluster.local"
+    deadline = time.monotonic() + min(15.0, max(timeout, 1.0))
+    while (addresses := _resolve_quietly(fqdn, namespace)) != [first["status"].get("podIP")]:
+        if time.monotonic() >= deadline:
+            raise CheckFailed(
+                f"{fqdn} resolves to {addresses or 'nothing'}, not to {wanted[0]}'s IP "
+                f"{first['status'].get('podIP')}: is Service {STATEFULSET} headless and does it "
+                "select the pods?"
+            )
+        time.sleep(0.5)
+    return (
+        f"StatefulSet {STATEFULSET}: pods {', '.join(wanted)} Ready, claims {', '.join(claims)} "
+        f"Bound, and {fqdn} resolves to {wanted[0]}'s own IP."
+    )
+
+
+# -- exercise 5: clean-up ----------------------------------------------------------------------
+
+
+def check_cleanup(namespace: str, timeout: float = 30) -> str:
+    """Nothing of the lab is left in the namespace: no workloads, Services, pods or claims."""
+    deadline = time.monotonic() + max(timeout, 0)
+    while True:
+        if not is_managed(namespace):
+            return f"Namespace {namespace} is gone, and everything in it."
+        everything = {kind: _list(kind, namespace) for kind in CLEANUP_KINDS}
+        # Pods of a node that has gone are the pod garbage collector's (after ~40-60 s).
+        nodes = set(_disk_labels())
+        everything["Pod"] = [
+            p for p in everything["Pod"] if p["spec"].get("nodeName", "") in nodes | {""}
+        ]
+        left = [f"{kind}/{n}" for kind, items in everything.items() for n in _names(items)]
+        if not left:
+            return f"Nothing of the lab is left in {namespace}."
+        alive_uids = {i["metadata"]["uid"] for items in everything.values() for i in _alive(items)}
+        stuck = [
+            f"{kind}/{i['metadata']['name']}"
+            for kind, items in everything.items()
+            for i in _alive(items)
+            if not i["metadata"].get("ownerReferences")
+            or any(r.get("uid") in alive_uids for r in i["metadata"]["ownerReferences"])
+        ]
+        if stuck or time.monotonic() >= deadline:
+            claims = [s for s in stuck if s.startswith("PersistentVolumeClaim/")]
+            note = (
+                " A StatefulSet's claims are kept when it is deleted (the default retention "
+                "policy): delete them too, e.g. ch.delete('PersistentVolumeClaim', "
+                f"'{claims[0].split('/')[1]}', ns)."
+                if claims
+                else ""
+            )
+            shown = ", ".join(stuck or left)
+            state = "still there" if stuck else "still being deleted"
+            raise CheckFailed(f"Left in {namespace} ({state}): {shown}.{note}")
+        time.sleep(0.5)

@@ -1,0 +1,138 @@
+"""Lab 06 without a cluster: the judgements the checks make, hints, solutions, the registry."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import yaml
+
+import course_helpers as ch
+from course_helpers import _lab_checks as rules
+from course_helpers.errors import CourseError
+
+DISKS = {"worker-1": "ssd", "worker-2": "ssd", "worker-3": "hdd"}
+
+
+def test_public_as_ch_lab_and_failures_are_assertions() -> None:
+    assert ch.lab.CheckFailed is rules.CheckFailed
+    assert issubclass(ch.lab.CheckFailed, AssertionError)
+    assert issubclass(ch.lab.CheckFailed, CourseError)
+
+
+def test_one_exercise_per_part_and_a_clean_up() -> None:
+    parts = [e.part for e in ch.lab.EXERCISES.values()]
+    assert parts == ["DaemonSets", "Jobs", "CronJobs", "StatefulSets", "Clean-up"]
+    assert list(ch.lab.EXERCISES) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("exercise", list(ch.lab.EXERCISES.values()), ids=lambda e: e.part)
+def test_checks_are_plain_functions_with_a_one_line_docstring(exercise: ch.lab.Exercise) -> None:
+    doc = inspect.getdoc(exercise.check) or ""
+    assert doc and "\n" not in doc, f"{exercise.check.__name__} needs a one-line docstring"
+    params = list(inspect.signature(exercise.check).parameters)
+    assert params == ["namespace", "timeout"]
+    assert getattr(ch.lab, exercise.check.__name__) is exercise.check
+
+
+@pytest.mark.parametrize(
+    ("pods", "expected"),
+    [
+        ({"worker-1": True, "worker-2": True}, None),
+        ({"worker-1": True, "worker-2": True, "worker-3": True}, "runs pods on worker-3"),
+        ({"worker-3": True}, "runs pods on worker-3 (course.dev/disk=hdd)"),
+        ({"worker-1": True}, "No disk-check pod on worker-2"),
+        ({"worker-1": True, "worker-2": False}, "on worker-2 are not Ready yet"),
+        ({"worker-1": True, "worker-2": True, "worker-9": True}, None),  # node gone: GC's
+    ],
+)
+def test_placement(pods: dict[str, bool], expected: str | None) -> None:
+    found = rules.placement_problem(pods, DISKS)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and expected in found
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"completions": 8, "parallelism": 4, "backoffLimit": 2}, None),
+        ({"completions": 1, "parallelism": 1, "backoffLimit": 6}, "completions: 1"),
+        ({"parallelism": 4, "backoffLimit": 2}, "completions: unset"),
+        ({"completions": 8, "parallelism": 1, "backoffLimit": 2}, "runs 1 pod(s) at a time"),
+        ({"completions": 8, "parallelism": 4}, "backoffLimit 6 (6 is the default)"),
+        ({"completions": 8, "parallelism": 4, "backoffLimit": 0}, "spec.backoffLimit: 2"),
+    ],
+)
+def test_job_spec(spec: dict[str, int], expected: str | None) -> None:
+    found = rules.job_spec_problem(spec)
+    assert found is None if expected is None else (found is not None and expected in found)
+
+
+@pytest.mark.parametrize("schedule", ["30 2 * * *", "30 02 * * *", "30 2 */1 * *", "30 2 * * 0-6"])
+def test_equivalent_schedules_pass(schedule: str) -> None:
+    assert rules.schedule_problem(schedule) is None
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("0 * * * *", "fires at 00:00, 01:00, 02:00"),
+        ("2 30 * * *", "cannot be read as cron"),
+        ("30 2 * * 1", "fires at Mon 02:30"),
+        ("every night", "cannot be read as cron"),
+    ],
+)
+def test_wrong_schedules_say_when_they_fire(schedule: str, expected: str) -> None:
+    found = rules.schedule_problem(schedule)
+    assert found is not None and expected in found and "'30 2 * * *'" in found
+
+
+def test_cronjob_history_limits_name_the_defaults() -> None:
+    good = {"schedule": "30 2 * * *", "successfulJobsHistoryLimit": 2, "failedJobsHistoryLimit": 3}
+    assert rules.cronjob_spec_problem(good) is None
+    found = rules.cronjob_spec_problem({"schedule": "30 2 * * *"})
+    assert found is not None and "successfulJobsHistoryLimit: 3 (the default)" in found
+    found = rules.cronjob_spec_problem({**good, "failedJobsHistoryLimit": 1})
+    assert found is not None and "failedJobsHistoryLimit: 1 (the default);" in found
+    assert "suspended" in (rules.cronjob_spec_problem({**good, "suspend": True}) or "")
+
+
+def _statefulset_pair() -> tuple[dict, dict]:
+    docs = list(yaml.safe_load_all(ch.manifest("lab-statefulset-db")))
+    return docs[0], docs[1]
+
+
+def test_statefulset_spec_accepts_the_solution_and_names_each_fault() -> None:
+    service, sts = _statefulset_pair()
+    assert rules.statefulset_spec_problem(service, sts) is None
+    faults = [
+        ({**service, "spec": {**service["spec"], "clusterIP": "10.96.0.7"}}, sts, "headless"),
+        (service, {**sts, "spec": {**sts["spec"], "serviceName": "other"}}, "serviceName"),
+        ({**service, "spec": {**service["spec"], "selector": {"app": "x"}}}, sts, "selects"),
+        (service, {**sts, "spec": {**sts["spec"], "replicas": 1}}, "replicas: 1"),
+        (service, {**sts, "spec": {**sts["spec"], "volumeClaimTemplates": []}}, "no volumeClaim"),
+    ]
+    for svc, stateful, expected in faults:
+        found = rules.statefulset_spec_problem(svc, stateful)
+        assert found is not None and expected in found
+
+
+def test_hints_and_solutions(capsys: pytest.CaptureFixture[str]) -> None:
+    for number in ch.lab.EXERCISES:
+        ch.lab.hint(number)
+        assert capsys.readouterr().out.startswith(f"Hint for exercise {number}: ")
+    names = {1: "disk-check", 2: "thumbnails", 3: "nightly-report", 4: "db"}
+    for number, name in names.items():
+        docs = list(yaml.safe_load_all(str(ch.lab.solution(number))))
+        assert name in {d["metadata"]["name"] for d in docs}
+        assert ch.lab.solution(number)._repr_markdown_().startswith("```yaml")
+    cleanup = ch.lab.solution(5)
+    assert "PersistentVolumeClaim" in cleanup and cleanup._repr_markdown_().startswith("```py")
+    compile(str(cleanup), "solution-5", "exec")
+
+
+def test_unknown_exercise_lists_the_real_ones() -> None:
+    with pytest.raises(ValueError, match=r"no exercise 9; the lab has \[1, 2, 3, 4, 5\]"):
+        ch.lab.hint(9)
