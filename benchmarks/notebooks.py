@@ -47,7 +47,7 @@ def _seconds(cell: Any) -> float:
 
 def run(path: Path, timeout: float) -> tuple[Any, float, float]:
     """Execute ``path``; return (executed notebook, wall seconds, seconds in tagged waits)."""
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     client = NotebookClient(
         nb,
         timeout=int(timeout),
@@ -88,7 +88,7 @@ def store_checked_outputs(executed: Any, path: Path) -> int:
             cell.outputs, cell.execution_count = [], None
     executed.metadata.pop("widgets", None)
     nbformat.validate(executed)
-    nbformat.write(executed, path)
+    nbformat.write(executed, path)  # type: ignore[no-untyped-call]
     return kept
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import pytest
 import yaml
@@ -99,7 +100,7 @@ def test_cronjob_history_limits_name_the_defaults() -> None:
     assert "suspended" in (rules.cronjob_spec_problem({**good, "suspend": True}) or "")
 
 
-def _statefulset_pair() -> tuple[dict, dict]:
+def _statefulset_pair() -> tuple[dict[str, Any], dict[str, Any]]:
     docs = list(yaml.safe_load_all(ch.manifest("lab-statefulset-db")))
     return docs[0], docs[1]
 
@@ -129,7 +130,7 @@ def test_hints_and_solutions(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in {d["metadata"]["name"] for d in docs}
         assert ch.lab.solution(number)._repr_markdown_().startswith("```yaml")
     cleanup = ch.lab.solution(5)
-    assert "PersistentVolumeClaim" in cleanup and cleanup._repr_markdown_().startswith("```py")
+    assert "PersistentVolumeClaim" in str(cleanup) and cleanup._repr_markdown_().startswith("```py")
     compile(str(cleanup), "solution-5", "exec")
 
 

@@ -31,7 +31,7 @@ WIDGETS = re.compile(
 
 
 def _load(name: str) -> Any:
-    return nbformat.read(NOTEBOOKS / name, as_version=4)
+    return nbformat.read(NOTEBOOKS / name, as_version=4)  # type: ignore[no-untyped-call]
 
 
 def test_the_course_has_exactly_its_notebooks() -> None:

@@ -49,7 +49,8 @@ def notebook_tags() -> dict[str, set[str]]:
     """Map every ``syllabus-*`` tag to the notebooks that carry it."""
     found: dict[str, set[str]] = {}
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
+        notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+        for cell in notebook.cells:
             for tag in cell.metadata.get("tags", []):
                 if tag.startswith("syllabus-"):
                     found.setdefault(tag.removeprefix("syllabus-"), set()).add(path.name)
