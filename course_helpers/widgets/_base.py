@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -54,6 +56,9 @@ class LiveWidget:
 
     Subclasses say what to watch (:meth:`_specs`), which events concern them
     (:meth:`_accepts`), and how to draw (:meth:`_render`, :meth:`to_frame`).
+    What the user reads (:meth:`to_frame`, :meth:`snapshot`) first applies the
+    events the watch threads queued so far, so it is never behind the pump;
+    a subclass's ``to_frame`` is wrapped to do so (see :meth:`__init_subclass__`).
 
     Args:
         namespace: the namespace the widget is about (its watchers count as
@@ -74,6 +79,13 @@ class LiveWidget:
     #: Redraw this often (seconds) while live, for charts whose "now" moves; None: only on events.
     tick_seconds: ClassVar[float | None] = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Make a subclass's ``to_frame`` apply the queued events before it reads."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("to_frame")
+        if own is not None and not getattr(own, "_drains", False):
+            cls.to_frame = _draining(own)  # type: ignore[method-assign,assignment]
+
     def __init__(
         self,
         *,
@@ -93,6 +105,9 @@ class LiveWidget:
         self._watchers: list[Watcher] = []
         self._recorders: list[Recorder] = []
         self._closed = False
+        # Per thread: True while this thread applies events or builds a snapshot, when
+        # readers must not drain again (the pump's flush is not re-entrant).
+        self._reading = threading.local()
         self._pump: Pump[WatchEvent] = Pump(self._apply_batch, loop=loop, max_rate=max_rate)
         self.status = widgets.HTML(layout=widgets.Layout(margin="0"))
         self.view = widgets.VBox([self.status, *self._build()])
@@ -186,8 +201,30 @@ class LiveWidget:
         """Wait until every watcher has listed once and apply what they found."""
         deadline = time.monotonic() + timeout
         ok = all(w.wait_synced(max(0.0, deadline - time.monotonic())) for w in self._watchers)
-        self.flush()
+        self._catch_up()
         return ok
+
+    def _catch_up(self) -> None:
+        """Apply the events queued so far before reading the state (see :meth:`Pump.drain`).
+
+        On the thread that runs the widgets' loop (the kernel's main thread,
+        where cells run), or with no loop running, they are applied right here;
+        from another thread the loop applies them while this one waits. Inside
+        an apply (a redraw calling ``to_frame``) this does nothing.
+        """
+        if getattr(self._reading, "active", False):
+            return
+        self._pump.drain()
+
+    @contextlib.contextmanager
+    def _reading_state(self) -> Iterator[None]:
+        """Mark this thread as reading or applying, so nested readers do not drain."""
+        outer = getattr(self._reading, "active", False)
+        self._reading.active = True
+        try:
+            yield
+        finally:
+            self._reading.active = outer
 
     def reset(self) -> None:
         """Forget every object and all history (a replay seeks backwards with this)."""
@@ -197,6 +234,10 @@ class LiveWidget:
         self._render_all()
 
     def _apply_batch(self, events: list[WatchEvent]) -> None:
+        with self._reading_state():
+            self._apply_events(events)
+
+    def _apply_events(self, events: list[WatchEvent]) -> None:
         for event in events:
             store = self.objects.setdefault(event.kind, {})
             key = object_key(event.object)
@@ -219,7 +260,7 @@ class LiveWidget:
             self._render_all()
 
     def _render_all(self) -> None:
-        with self._held():
+        with self._reading_state(), self._held():
             self._render()
             self.status.value = self._status_html()
 
@@ -299,16 +340,26 @@ class LiveWidget:
     # -- output --------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        """Return a static copy of what the widget shows now (HTML, data and figure)."""
-        figure = self._figure()
-        static = None
-        if figure is not None:
-            import plotly.graph_objects as go
+        """Return a static copy of what the widget shows now (HTML, data and figure).
 
-            static = go.Figure(figure)
-        return Snapshot(
-            title=f"{self!r}", html=self._snapshot_html(), frame=self.to_frame(), figure=static
-        )
+        Events the watch threads queued but the loop has not applied yet (a
+        cell that just waited for the cluster keeps the loop busy) are applied
+        first, so the copy is as current as the watchers.
+        """
+        self._catch_up()
+        with self._reading_state():
+            figure = self._figure()
+            static = None
+            if figure is not None:
+                import plotly.graph_objects as go
+
+                static = go.Figure(figure)
+            return Snapshot(
+                title=f"{self!r}",
+                html=self._snapshot_html(),
+                frame=self.to_frame(),
+                figure=static,
+            )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> Any:
         # Show the first list's result rather than an empty frame, in the widget and in the
@@ -332,7 +383,7 @@ class LiveWidget:
         deadline = time.monotonic() + timeout
         for watcher in self._watchers:
             watcher.join(max(0.0, deadline - time.monotonic()))
-        self._pump.flush()
+        self._catch_up()
         self._pump.close()
         if not self._closed:
             self._render_all()
@@ -363,6 +414,19 @@ class LiveWidget:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _draining(to_frame: Callable[[Any], pd.DataFrame]) -> Callable[[Any], pd.DataFrame]:
+    """Wrap a widget's ``to_frame`` so it first applies the events queued so far."""
+
+    @functools.wraps(to_frame)
+    def wrapper(self: LiveWidget) -> pd.DataFrame:
+        self._catch_up()
+        with self._reading_state():
+            return to_frame(self)
+
+    wrapper._drains = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _classify(source: SourceLike, api_client: Any) -> tuple[Source | None, Iterable[WatchEvent]]:

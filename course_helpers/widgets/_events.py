@@ -12,7 +12,7 @@ import pandas as pd
 from .._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
 from ._objects import meta, parse_time, uid_of
-from ._palette import OKABE_ITO, Markup, escape, html_table
+from ._palette import OKABE_ITO, Markup, escape, html_table, scroll_box
 
 FRAME_COLUMNS = [
     "last_seen",
@@ -71,6 +71,8 @@ class EventFeed(LiveWidget):
     Events with the same involved object, reason and message are one row
     whose count adds up every Event object behind it (and each one's own
     ``count``/``series.count``). Warnings are marked ⚠ as well as coloured.
+    The table sits in a box about 24 lines high that scrolls (the newest rows
+    on top, the header kept in view), in the widget and in its snapshot.
 
     Args:
         namespace: whose Events to show.
@@ -210,4 +212,7 @@ class EventFeed(LiveWidget):
             )
         if not rows:
             return "<i>no events yet</i>"
-        return html_table(rows, ["last seen", "type", "object", "reason", "message", "count"])
+        columns = ["last seen", "type", "object", "reason", "message", "count"]
+        # Newest first at the top of a box of limited height: older rows scroll, the
+        # header stays; the same box in the static snapshot keeps exports short.
+        return scroll_box(html_table(rows, columns, sticky_head=True), "events, newest first")

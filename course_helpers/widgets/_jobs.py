@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Unpack
@@ -65,12 +66,64 @@ def job_state(job: Obj | None) -> str:
     return "Running" if (job.get("status") or {}).get("active") else "Pending"
 
 
+def label_spot(
+    samples: Sequence[Sample], level: int, t0: float, right: float, width: float
+) -> tuple[float, str]:
+    """Return where the label of the line at ``level`` goes, just above it: (x, xanchor).
+
+    Right above the line only a counter stepping past ``level`` can run
+    through the label (counters are whole numbers: no other flat segment or
+    marker comes that close), so the label takes a stretch of the line no
+    such step crosses and at least ``width`` long (in seconds): the line's
+    right end if it is free, else the rightmost free stretch, centred. If none
+    is long enough, the longest, centred.
+    """
+    crossings: list[float] = []
+    for counter in COUNTERS:
+        values = [(s.t - t0, getattr(s, counter)) for s in samples]
+        for (_, before), (x, after) in itertools.pairwise(values):
+            if min(before, after) <= level < max(before, after):
+                crossings.append(x)
+    edges = [0.0, *sorted(x for x in crossings if 0.0 <= x <= right), right]
+    gaps = list(itertools.pairwise(edges))
+    fitting = [i for i, (start, end) in enumerate(gaps) if end - start >= width]
+    if fitting and fitting[-1] == len(gaps) - 1:
+        return right, "right"
+    pick = fitting[-1] if fitting else max(range(len(gaps)), key=lambda i: gaps[i][1] - gaps[i][0])
+    start, end = gaps[pick]
+    return (start + end) / 2, "center"
+
+
+#: Pixels between a target line and its label: clear of the markers (size 8) drawn on it.
+LABEL_LIFT = 6
+#: Room between panels, as a fraction of the chart's width.
+SPACING = 0.08
+#: The chart's height and top/bottom margins (pixels); what is left is the panels' height.
+HEIGHT, MARGIN_TOP, MARGIN_BOTTOM = 340, 70, 40
+#: Height of one line of label text (10px font) in pixels.
+LINE_PX = 14
+#: Width of one character of a label (10px text), and of the panels' plot area when the chart
+#: is 900px wide (it takes the notebook's width; a wider one only leaves labels more room).
+CHAR_PX, PLOT_AREA_PX = 6.0, 900 - 50 - 20 - 170
+
+
+def y_range(top: int, room_px: float) -> list[float]:
+    """Return the y axis range for counts up to ``top`` with ``room_px`` pixels above it."""
+    plot_px = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    low = -0.3
+    # headroom h (in pods) such that h * plot_px / (top + h - low) >= room_px
+    headroom = max(0.7, room_px * (top - low) / (plot_px - room_px))
+    return [low, top + headroom]
+
+
 class JobProgress(LiveWidget):
     """Active, succeeded and failed pods of one or more Jobs over time.
 
     Each Job gets its own panel, side by side, with a dashed line at its target
     ``completions`` and a dotted one at its ``parallelism`` limit (the ceiling
-    for *active*). Counters come from the Job's ``.status``; the x axis is
+    for *active*), each labelled just above the line, at its right end unless
+    a counter steps through there (see :func:`label_spot`), so the labels never
+    sit on the data. Counters come from the Job's ``.status``; the x axis is
     seconds since the first change seen, shared by all panels so Jobs compare.
 
     Args:
@@ -104,7 +157,9 @@ class JobProgress(LiveWidget):
         from plotly.subplots import make_subplots
 
         cols = len(self.jobs)
-        base = make_subplots(rows=1, cols=cols, subplot_titles=self.jobs, horizontal_spacing=0.08)
+        base = make_subplots(
+            rows=1, cols=cols, subplot_titles=self.jobs, horizontal_spacing=SPACING
+        )
         for col, _job in enumerate(self.jobs, 1):
             first = col == 1
             for counter, style in COUNTERS.items():
@@ -132,10 +187,8 @@ class JobProgress(LiveWidget):
                         name=f"{target} (target)" if target == "completions" else f"{target} limit",
                         legendgroup=target,
                         showlegend=first,
-                        mode="lines+text",
+                        mode="lines",
                         line={"color": color, "dash": dash, "width": 1},
-                        textposition="top left" if target == "completions" else "bottom left",
-                        textfont={"color": INK, "size": 10},
                         hoverinfo="skip",
                         x=[],
                         y=[],
@@ -143,10 +196,29 @@ class JobProgress(LiveWidget):
                     row=1,
                     col=col,
                 )
-        base.update_layout(**chart_layout(height=340, margin={"l": 50, "r": 20, "t": 70, "b": 40}))
+        margin = {"l": 50, "r": 20, "t": MARGIN_TOP, "b": MARGIN_BOTTOM}
+        base.update_layout(**chart_layout(height=HEIGHT, margin=margin))
         base.update_annotations(font={"size": 12, "color": INK})
+        # The target lines' labels: annotations after the panel titles, two per panel
+        # (completions, parallelism), placed above their lines by _render.
+        for col, _job in enumerate(self.jobs, 1):
+            suffix = "" if col == 1 else str(col)
+            for _target in ("completions", "parallelism"):
+                base.add_annotation(
+                    xref=f"x{suffix}",
+                    yref=f"y{suffix}",
+                    x=0,
+                    y=0,
+                    text="",
+                    visible=False,
+                    showarrow=False,
+                    xanchor="right",
+                    yanchor="bottom",
+                    yshift=LABEL_LIFT,
+                    font={"color": INK, "size": 10},
+                )
         base.update_xaxes(title_text="seconds", gridcolor=GRID, color=INK, rangemode="tozero")
-        base.update_yaxes(gridcolor=GRID, color=INK, rangemode="tozero", dtick=1)
+        base.update_yaxes(gridcolor=GRID, color=INK, range=y_range(1, 0), dtick=1)
         base.update_yaxes(title_text="pods", row=1, col=1)
         self.figure = go.FigureWidget(base)
         return [self.figure]
@@ -242,6 +314,8 @@ class JobProgress(LiveWidget):
         right = max([1.0] + [s[-1].t - t0 for s in self.series.values() if s])
         right = max(right, self.current_time() - t0 if self.now is not None else 0.0)
         per_job = len(COUNTERS) + 2
+        cols = len(self.jobs)
+        panel_px = PLOT_AREA_PX * (1 - SPACING * (cols - 1)) / cols
         with self.figure.batch_update():
             for i, name in enumerate(self.jobs):
                 samples = self.series[name]
@@ -252,15 +326,49 @@ class JobProgress(LiveWidget):
                     trace.y = [getattr(s, counter) for s in samples]
                 completions, parallelism = self.targets(name)
                 seen = self.job(name) is not None or bool(samples)
-                for trace, level, label in (
-                    (traces[-2], completions, "completions"),
-                    (traces[-1], parallelism if seen else None, "parallelism"),
-                ):
+                levels = [completions, parallelism if seen else None]
+                for trace, level in zip(traces[-2:], levels, strict=True):
                     trace.x = [] if level is None else [0.0, right]
                     trace.y = [] if level is None else [level, level]
-                    trace.text = [] if level is None else ["", f"{label} = {level}"]
+                room = self._place_labels(i, levels, samples, t0, right, right / panel_px)
+                counts = [n for s in samples for n in (s.active, s.succeeded, s.failed)]
+                top = max([1, *counts, *(v for v in levels if v is not None)])
+                self.figure.layout[f"yaxis{'' if i == 0 else i + 1}"].range = y_range(top, room)
                 head, _, rest = self.panel_title(name).partition(": ")
                 self.figure.layout.annotations[i].text = f"<b>{escape(head)}</b><br>{escape(rest)}"
+
+    def _limit_labels(self, i: int) -> tuple[Any, Any]:
+        """Return the completions and parallelism label annotations of panel ``i``."""
+        first = len(self.jobs) + 2 * i
+        annotations = self.figure.layout.annotations
+        return annotations[first], annotations[first + 1]
+
+    def _place_labels(
+        self,
+        i: int,
+        levels: list[int | None],
+        samples: list[Sample],
+        t0: float,
+        right: float,
+        seconds_per_px: float,
+    ) -> float:
+        """Label panel ``i``'s target lines just above them; return the pixels they need there."""
+        completions, parallelism = levels
+        texts = [f"completions = {completions}", f"parallelism = {parallelism}"]
+        if completions is not None and completions == parallelism:
+            # One label, two lines, for the one line both targets draw.
+            texts, levels = [f"{texts[0]}<br>{texts[1]}", ""], [completions, None]
+        room = 0.0
+        for label, text, level in zip(self._limit_labels(i), texts, levels, strict=True):
+            label.visible = level is not None
+            if level is None:
+                continue
+            lines = text.split("<br>")
+            width = max(map(len, lines)) * CHAR_PX * seconds_per_px
+            x, anchor = label_spot(samples, level, t0, right, width)
+            label.update(x=x, y=level, xanchor=anchor, text=text)
+            room = max(room, LABEL_LIFT + LINE_PX * len(lines) + 2)
+        return room
 
     def _snapshot_html(self) -> str:
         rows = []

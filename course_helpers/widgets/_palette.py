@@ -142,9 +142,18 @@ CELL_CSS = (
 )
 
 
-def html_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """Return a theme-aware HTML table of ``rows``; :class:`Markup` cells are not escaped."""
-    head = "".join(f'<th style="{CELL_CSS}">{escape(c)}</th>' for c in columns)
+#: A header cell that stays in view while its table scrolls (opaque, so rows pass under it).
+STICKY_HEAD_CSS = "position:sticky;top:0;z-index:1;background:var(--jp-layout-color1, #fff)"
+
+
+def html_table(rows: list[dict[str, Any]], columns: list[str], *, sticky_head: bool = False) -> str:
+    """Return a theme-aware HTML table of ``rows``; :class:`Markup` cells are not escaped.
+
+    With ``sticky_head`` the header row stays visible when the table scrolls
+    inside a box (see :func:`scroll_box`).
+    """
+    th_css = f"{CELL_CSS};{STICKY_HEAD_CSS}" if sticky_head else CELL_CSS
+    head = "".join(f'<th style="{th_css}">{escape(c)}</th>' for c in columns)
     body = "".join(
         "<tr>"
         + "".join(f'<td style="{CELL_CSS}">{_cell(row.get(c))}</td>' for c in columns)
@@ -152,6 +161,20 @@ def html_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
         for row in rows
     )
     return f'<table style="{TABLE_CSS}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+#: A box that shows about 24 lines of text and scrolls the rest (pure CSS, no JavaScript).
+SCROLL_BOX_CSS = "max-height:24em;overflow-y:auto"
+
+
+def scroll_box(html: str, label: str = "") -> str:
+    """Return ``html`` in a box of limited height that scrolls, for long tables.
+
+    Static renderers (nbviewer, exported HTML) honour it too; ``label`` becomes
+    the box's accessible name.
+    """
+    aria = f' role="region" aria-label="{escape(label)}" tabindex="0"' if label else ""
+    return f'<div class="course-scroll" style="{SCROLL_BOX_CSS}"{aria}>{html}</div>'
 
 
 class Markup(str):

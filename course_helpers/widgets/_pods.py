@@ -52,8 +52,9 @@ class PodsPerNode(LiveWidget):
     """Which pods run on which node, live: nodes as cards, pods as chips.
 
     Every chip says the pod's phase in words and with a symbol (Pending ◌,
-    Running ▶, Succeeded ✓, Failed ✗, Terminating ⏻) as well as by colour, and
-    names its owner, with the StatefulSet ordinal or Job completion index.
+    Running ▶, Succeeded ✓, Failed ✗, Terminating ⊘) as well as by colour, and
+    names its owner, with the StatefulSet ordinal or Job completion index; a
+    running pod that is not ready yet gets ▷ and a dashed border.
     Nodes that join or leave appear and disappear; pods the scheduler has not
     placed yet sit in a "not scheduled" column.
 

@@ -6,11 +6,18 @@ interleave half-updates. So watch threads only ``put`` into a
 :class:`queue.Queue`; a consumer on the loop drains it and applies everything
 that queued up in one go, at most ``max_rate`` times a second. Outside a
 kernel (tests, scripts) nothing drains on its own: call :meth:`Pump.flush`.
+
+:meth:`Pump.drain` is for readers that must see everything queued so far
+(a snapshot right after a wait, say): it applies on the calling thread when
+that thread owns the widgets (it runs the loop, as the kernel's main thread
+does while a cell runs, or there is no running loop at all) and otherwise
+asks the loop to apply and waits for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import queue
@@ -77,11 +84,13 @@ class Pump(Generic[T]):
         self.loop = loop if loop is not None else (running_loop() if autostart else None)
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._loop_thread: int | None = None
         if self.loop is not None:
             self._start_consumer(self.loop)
 
     def _start_consumer(self, loop: asyncio.AbstractEventLoop) -> None:
         def start() -> None:
+            self._loop_thread = threading.get_ident()
             self._wakeup = asyncio.Event()
             self._task = loop.create_task(self._consume())
             if self._poked or not self._queue.empty():
@@ -151,6 +160,52 @@ class Pump(Generic[T]):
                 self.applies += 1
                 self._apply(items)
             return len(items)
+
+    def on_loop_thread(self) -> bool:
+        """Tell whether the calling thread is the one that runs :attr:`loop`."""
+        loop = self.loop
+        if loop is None:
+            return False
+        return threading.get_ident() == self._loop_thread or running_loop() is loop
+
+    def drain(self, timeout: float = 5.0) -> int:
+        """Apply everything queued now, on the thread that owns the widgets; return how many.
+
+        Like :meth:`flush`, but safe from any thread: the calling thread
+        applies when it runs the loop (in a notebook, the kernel's main
+        thread, where cells run and the consumer cannot until the cell ends)
+        or when no loop is running; any other thread hands the work to the
+        loop and waits up to ``timeout`` seconds for it (0 when it timed out).
+        """
+        loop = self.loop
+        if (
+            loop is None
+            or self._closed
+            or loop.is_closed()
+            or not loop.is_running()
+            or self.on_loop_thread()
+        ):
+            return self.flush()
+        done: concurrent.futures.Future[int] = concurrent.futures.Future()
+
+        def apply_here() -> None:
+            if not done.set_running_or_notify_cancel():
+                return
+            try:
+                done.set_result(self.flush())
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        try:
+            loop.call_soon_threadsafe(apply_here)
+        except RuntimeError:  # the loop closed in between: nobody else applies now
+            return self.flush()
+        try:
+            return done.result(timeout)
+        except concurrent.futures.TimeoutError:
+            done.cancel()
+            log.warning("the event loop did not apply queued watch events within %ss", timeout)
+            return 0
 
     def close(self) -> None:
         """Stop the consumer; queued items are dropped."""

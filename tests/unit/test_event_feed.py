@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from fakes import DATA, recording
 
+from course_helpers._watch import WatchEvent
 from course_helpers.widgets import EventFeed, Replay
 
 NS = "course-statefulsets"
@@ -77,3 +79,43 @@ def test_event_moved_to_another_key_is_counted_once() -> None:
     assert "Successfully assigned it elsewhere" in messages
     assert "Successfully assigned course-statefulsets/web-0 to worker-1" not in messages
     assert len(messages) == 5
+
+
+def _many_events(n: int) -> list[WatchEvent]:
+    events = []
+    for i in range(n):
+        stamp = f"2026-03-02T09:{i // 60:02d}:{i % 60:02d}Z"
+        event = {
+            "metadata": {"name": f"pod-{i}.1", "namespace": NS, "uid": f"uid-{i}"},
+            "involvedObject": {"kind": "Pod", "name": f"pod-{i}"},
+            "reason": "Scheduled",
+            "message": f"Successfully assigned {NS}/pod-{i} to worker-1",
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "type": "Normal",
+        }
+        events.append(WatchEvent("Event", "ADDED", event, 1772442000.0 + i))
+    return events
+
+
+def test_a_long_feed_scrolls_in_a_box_of_limited_height_newest_first() -> None:
+    feed = EventFeed(NS, source=_many_events(45))
+    html = feed.table.value
+    box = re.match(r'<div class="course-scroll" style="([^"]*)"[^>]*>(.*)</div>$', html, re.S)
+    assert box, html[:200]
+    style = dict(part.split(":", 1) for part in box.group(1).split(";"))
+    assert style["max-height"] == "24em"
+    assert style["overflow-y"] == "auto"
+    table = box.group(2)
+    assert table.startswith("<table") and table.endswith("</table>")
+    assert table.count("<tr>") == 46, "every row is there, the box scrolls"
+    assert "position:sticky;top:0" in table.split("</thead>")[0], "the header stays in view"
+    times = re.findall(r">(09:\d\d:\d\d)<", table)
+    assert times == sorted(times, reverse=True) and times[0] == "09:00:44"
+    snap = feed.snapshot()
+    assert snap.html == html, "the static snapshot scrolls in the same box"
+    assert 'style="max-height:24em;overflow-y:auto"' in snap.to_html()
+
+
+def test_an_empty_feed_is_not_boxed() -> None:
+    assert EventFeed(NS, source=[]).table.value == "<i>no events yet</i>"

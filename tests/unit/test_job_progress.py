@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from typing import Any
 
 import pytest
 from fakes import DATA, recording
 
 from course_helpers.widgets import JobProgress, Replay
+from course_helpers.widgets._jobs import CHAR_PX, LABEL_LIFT, LINE_PX, PLOT_AREA_PX, SPACING
 
 NS = "course-jobs"
 FIXTURE = DATA / "jobs.jsonl"
@@ -18,6 +21,47 @@ def _traces(widget: JobProgress, job: str) -> dict[str, object]:
     per_job = 5
     i = widget.jobs.index(job)
     return {t.name: t for t in widget.figure.data[i * per_job : (i + 1) * per_job]}
+
+
+def _label(widget: JobProgress, job: str, target: str) -> Any:
+    i = widget.jobs.index(job)
+    first = len(widget.jobs) + 2 * i
+    return widget.figure.layout.annotations[first + ("completions", "parallelism").index(target)]
+
+
+def _label_box(widget: JobProgress, job: str, target: str) -> tuple[float, float, float, float]:
+    """Return the label's box in data units: x from, x to, y from, y to (as _render sizes it)."""
+    label = _label(widget, job, target)
+    i = widget.jobs.index(job)
+    yaxis = widget.figure.layout[f"yaxis{'' if i == 0 else i + 1}"]
+    cols = len(widget.jobs)
+    panel_px = PLOT_AREA_PX * (1 - SPACING * (cols - 1)) / cols
+    right = max(t for trace in widget.figure.data for t in (trace.x or (0,)))
+    lines = label.text.split("<br>")
+    width = max(map(len, lines)) * CHAR_PX * right / panel_px
+    left = {"right": label.x - width, "center": label.x - width / 2, "left": label.x}
+    x0 = left[label.xanchor]
+    plot_px = 340 - 70 - 40
+    per_px = (yaxis.range[1] - yaxis.range[0]) / plot_px
+    y0 = label.y + label.yshift * per_px
+    return x0, x0 + width, y0, y0 + LINE_PX * len(lines) * per_px
+
+
+def _crosses(widget: JobProgress, job: str, box: tuple[float, float, float, float]) -> list[str]:
+    """Return the counters whose step line or markers run through ``box``."""
+    x0, x1, y0, y1 = box
+    hits = []
+    for name, trace in _traces(widget, job).items():
+        if name not in ("active", "succeeded", "failed") or not trace.x:
+            continue
+        points = list(zip(trace.x, trace.y, strict=True))
+        for (xa, ya), (xb, yb) in itertools.pairwise(points):
+            flat = x0 <= xb and xa <= x1 and y0 <= ya <= y1  # horizontal at ya from xa to xb
+            step = x0 <= xb <= x1 and min(ya, yb) <= y1 and max(ya, yb) >= y0  # vertical at xb
+            if flat or step:
+                hits.append(f"{name} at {xb}")
+        hits += [f"{name} marker at {x}" for x, y in points if x0 <= x <= x1 and y0 <= y <= y1]
+    return hits
 
 
 def test_frame_has_every_change_of_both_jobs() -> None:
@@ -57,12 +101,13 @@ def test_figure_has_a_panel_per_job_with_target_lines() -> None:
     assert serial["active"].xaxis == "x"
     assert parallel["completions (target)"].y == (6, 6)
     assert parallel["parallelism limit"].y == (3, 3)
-    assert parallel["parallelism limit"].text == ("", "parallelism = 3")
+    assert parallel["parallelism limit"].text is None, "an annotation labels it, not the line"
+    assert _label(progress, "render-frames-parallel", "parallelism").text == "parallelism = 3"
     assert serial["parallelism limit"].y == (1, 1)
     assert serial["completions (target)"].x == pytest.approx((0.0, 21.0))
     assert serial["active"].line.shape == "hv"
     assert serial["failed"].marker.symbol == "x"
-    titles = [a.text for a in progress.figure.layout.annotations]
+    titles = [a.text for a in progress.figure.layout.annotations[:2]]
     assert titles == [
         "<b>render-frames</b><br>Complete, 6/6, parallelism 1",
         "<b>render-frames-parallel</b><br>Complete, 6/6, parallelism 3",
@@ -131,3 +176,72 @@ def test_snapshot_has_a_table_and_a_static_figure() -> None:
 def test_needs_a_job() -> None:
     with pytest.raises(ValueError):
         JobProgress([], NS, source=[])
+
+
+@pytest.mark.parametrize("at", [3.0, 5.0, 8.0, 12.0, 16.0, 30.0, None])
+def test_target_labels_sit_above_their_lines_off_the_data_in_every_panel(
+    at: float | None,
+) -> None:
+    jobs = [*JOBS, "broken-task"]
+    if at is None:
+        progress = JobProgress(jobs, NS, source=FIXTURE)
+    else:
+        progress = JobProgress(jobs, NS, source=[])
+        Replay(FIXTURE).seek(progress, at)
+    for i, job in enumerate(jobs):
+        axes = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
+        completions, parallelism = progress.targets(job)
+        for target, level in (("completions", completions), ("parallelism", parallelism)):
+            label = _label(progress, job, target)
+            if not label.visible:
+                continue
+            assert (label.xref, label.yref) == axes, f"{job}: label in its own panel"
+            assert label.y == level
+            assert label.yanchor == "bottom" and label.yshift >= LABEL_LIFT, "above the line"
+            assert not label.showarrow
+            box = _label_box(progress, job, target)
+            assert _crosses(progress, job, box) == [], f"{job} {target} label {box} at {at}s"
+            assert box[3] <= progress.figure.layout[f"yaxis{axes[1][1:]}"].range[1], "in view"
+
+
+def test_the_serial_jobs_parallelism_label_is_not_on_its_active_line() -> None:
+    """The review's case: active runs along parallelism = 1; the label went under the line."""
+    progress = JobProgress(JOBS, NS, source=FIXTURE)
+    serial = _traces(progress, "render-frames")
+    assert serial["parallelism limit"].mode == "lines"
+    label = _label(progress, "render-frames", "parallelism")
+    assert (label.text, label.y, label.xanchor, label.yanchor) == (
+        "parallelism = 1",
+        1,
+        "right",
+        "bottom",
+    )
+    assert label.x == pytest.approx(21.0), "anchored at the line's right end"
+    x0, x1, y0, _ = _label_box(progress, "render-frames", "parallelism")
+    active = list(zip(serial["active"].x, serial["active"].y, strict=True))
+    assert any(x0 <= x <= x1 and y == 1 for x, y in active), "active runs right under it"
+    assert y0 > 1 + 0.1, "and the label clears it and its markers"
+
+
+def test_a_step_at_the_right_end_moves_the_label_left() -> None:
+    progress = JobProgress("render-frames-parallel", NS, source=FIXTURE)
+    label = _label(progress, "render-frames-parallel", "parallelism")
+    # succeeded jumps 3 -> 6 at the very end (7.0s): the label moves off that step
+    assert label.xanchor == "center"
+    assert label.x < 7.0
+    assert (
+        _crosses(
+            progress,
+            "render-frames-parallel",
+            _label_box(progress, "render-frames-parallel", "parallelism"),
+        )
+        == []
+    )
+
+
+def test_equal_targets_share_one_label() -> None:
+    progress = JobProgress("broken-task", NS, source=FIXTURE)
+    completions = _label(progress, "broken-task", "completions")
+    parallelism = _label(progress, "broken-task", "parallelism")
+    assert completions.visible and not parallelism.visible
+    assert completions.text == "completions = 1<br>parallelism = 1"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 from fakes import DATA, ScriptedSource, recording
 
 from course_helpers._watch import WatchEvent, active_watchers, stop_watchers
-from course_helpers.widgets import PodsPerNode, Replay
+from course_helpers.widgets import PodsPerNode, Replay, _pods
+from course_helpers.widgets._palette import PHASES
 
 NS = "course-daemonsets"
 FIXTURE = DATA / "daemonset.jsonl"
@@ -147,7 +149,8 @@ def test_live_widget_fed_by_watch_threads_and_flush() -> None:
         assert not pods.offline
         assert [w.kind for w in pods.watchers] == ["Pod", "Node"]
         assert source.exhausted.wait(5)
-        assert pods.to_frame().empty, "nothing is applied before flush() without a loop"
+        assert not pods.objects.get("Pod"), "nothing is applied before flush() without a loop"
+        assert "web-0" not in pods.board.value
         assert pods.flush() == 13
         assert list(pods.to_frame()["pod"]) == ["web-0", "web-3", "web-4"]
         assert pods.pod_counts() == {"not scheduled": 3}
@@ -176,3 +179,13 @@ def test_events_for_other_kinds_are_ignored() -> None:
     pods.feed([job])
     assert pods.to_frame().empty
     assert "Job" not in {k for k, v in pods.objects.items() if v}
+
+
+def test_the_docs_name_the_symbols_the_chips_show() -> None:
+    doc = " ".join((PodsPerNode.__doc__ or "").split())
+    listed = dict(re.findall(r"\b(Pending|Running|Succeeded|Failed|Terminating) (\S)", doc))
+    assert set(listed) == {"Pending", "Running", "Succeeded", "Failed", "Terminating"}
+    assert listed == {phase: PHASES[phase].symbol for phase in listed}
+    assert "▷" in doc, "the not-ready mark is documented too"
+    # ⏻ was dropped for ⊘: no installed font draws it
+    assert "⏻" not in Path(_pods.__file__).read_text(encoding="utf-8")

@@ -136,3 +136,40 @@ def test_pump_bound_to_a_loop_in_another_thread() -> None:
         loop.call_soon_threadsafe(loop.stop)
         runner.join(5)
         loop.close()
+
+
+def test_drain_without_a_loop_applies_on_the_calling_thread() -> None:
+    batches: list[tuple[int, list[int]]] = []
+    pump: Pump[int] = Pump(lambda batch: batches.append((threading.get_ident(), batch)))
+    pump.put(1)
+    pump.put(2)
+    assert pump.drain() == 2
+    assert batches == [(threading.get_ident(), [1, 2])]
+
+
+def test_drain_from_another_thread_waits_for_the_loop_and_gives_up_when_it_is_stuck() -> None:
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    seen: list[tuple[int | None, list[int]]] = []
+    try:
+        pump: Pump[int] = Pump(lambda batch: seen.append((threading.get_ident(), batch)), loop=loop)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(5)
+        assert not pump.on_loop_thread()
+        gate, busy = threading.Event(), threading.Event()
+        loop.call_soon_threadsafe(lambda: (busy.set(), gate.wait(5)))
+        assert busy.wait(5)
+        pump.put(1)
+        assert pump.drain(timeout=0.1) == 0, "the loop is stuck: give up rather than hang"
+        assert seen == [], "and never apply on the reader's thread"
+        gate.set()
+        pump.put(2)
+        assert pump.drain() in (0, 1, 2)  # the consumer may have applied some already
+        assert seen and [i for _, b in seen for i in b] == [1, 2]
+        assert {ident for ident, _ in seen} == {runner.ident}
+        pump.close()
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01), loop).result(5)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(5)
+        loop.close()
