@@ -27,6 +27,16 @@ FIELD_MANAGER = "k8s-workloads-course"
 _dynamic: dict[int, DynamicClient] = {}
 
 
+class Objects(list[dict[str, Any]]):
+    """Kubernetes objects as dicts, shown in a notebook as a one-line summary."""
+
+    def __repr__(self) -> str:
+        names = ", ".join(
+            f"{o.get('kind', 'object').lower()}/{o.get('metadata', {}).get('name')}" for o in self
+        )
+        return f"<{len(self)} objects: {names}>"
+
+
 def dynamic() -> DynamicClient:
     """Return a dynamic client for the current connection (discovery is cached)."""
     api = api_client()
@@ -150,7 +160,7 @@ def kubectl_file(name_or_yaml: str) -> str:
     return f"manifests/{name_or_yaml}.yaml"
 
 
-def apply(name_or_yaml: str, namespace: str, quiet: bool = False) -> list[dict[str, Any]]:
+def apply(name_or_yaml: str, namespace: str, quiet: bool = False) -> Objects:
     """Apply a shipped manifest (by name) or YAML text into course namespace ``namespace``.
 
     Every document is checked before any is sent, so a bad document leaves the
@@ -183,7 +193,7 @@ def apply(name_or_yaml: str, namespace: str, quiet: bool = False) -> list[dict[s
             )
     if not quiet:
         print(f"kubectl apply --server-side -n {namespace} -f {kubectl_file(name_or_yaml)}")
-    applied = []
+    applied = Objects()
     for doc, res in zip(docs, resources_, strict=True):
         body = {**doc, "metadata": {**doc["metadata"], "namespace": namespace}}
         try:
@@ -282,6 +292,7 @@ def patch(kind: str, name: str, namespace: str, change: dict[str, Any]) -> dict[
             name=name,
             namespace=namespace,
             content_type="application/merge-patch+json",
+            field_manager=FIELD_MANAGER,
             _request_timeout=10,
         )
     except DynamicApiError as exc:

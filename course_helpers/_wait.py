@@ -12,7 +12,7 @@ from typing import Any
 
 from kubernetes.dynamic.exceptions import ApiException
 
-from ._manifests import _guess_version, _resource, dynamic
+from ._manifests import Objects, _guess_version, _resource, dynamic
 from .errors import CourseError
 
 Obj = dict[str, Any]
@@ -30,7 +30,7 @@ def until(
     timeout: float = 120,
     label_selector: str | None = None,
     field_selector: str | None = None,
-) -> list[Obj]:
+) -> Objects:
     """Block until ``done(objects)`` is true for the ``kind`` objects in ``namespace``.
 
     ``done`` sees every matching object after each change. Returns them.
@@ -49,7 +49,7 @@ def until(
         listing = dynamic().get(res, namespace=namespace, _request_timeout=10, **selectors)
         objects = {o["metadata"]["name"]: o for o in (i.to_dict() for i in listing.items)}
         if done(list(objects.values())):
-            return list(objects.values())
+            return Objects(objects.values())
         version = listing.metadata.resourceVersion
         remaining = deadline - time.monotonic()
         try:
@@ -70,7 +70,7 @@ def until(
                 else:
                     objects[name] = obj
                 if done(list(objects.values())):
-                    return list(objects.values())
+                    return Objects(objects.values())
                 if time.monotonic() >= deadline:
                     break
         except ApiException as exc:
@@ -112,7 +112,7 @@ def job_finished(namespace: str, name: str, timeout: float = 120) -> str:
 
 def pods_ready(
     namespace: str, count: int, label_selector: str | None = None, timeout: float = 120
-) -> list[Obj]:
+) -> Objects:
     """Wait until exactly ``count`` pods (matching the selector) are Ready and none is leaving."""
 
     def ready(pods: list[Obj]) -> bool:

@@ -33,7 +33,7 @@ course-cluster up
 run_pytest tests/integration -m integration -q
 
 echo "== notebooks (nbval)"
-run_pytest notebooks --nbval-lax --sanitize-with tests/nbval-sanitize.cfg \
+run_pytest notebooks --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg \
   -p no:randomly -q -o addopts="" -o testpaths=notebooks
 
 echo "== browser end-to-end (JupyterLab in headless Chromium)"
