@@ -17,3 +17,11 @@ def test_the_cli_does_not_load_the_notebook_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_cluster_commands_exist_in_python_too() -> None:
+    from course_helpers import cli, cluster
+
+    assert {"up", "down", "install", "is_running", "kubeconfig_path"} <= set(cluster.__all__)
+    parser_commands = {"install", "up", "down", "status", "env"}
+    assert all(f'"{c}"' in open(cli.__file__).read() for c in parser_commands)
