@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import course_helpers as ch
 
@@ -23,5 +24,5 @@ def test_the_cluster_commands_exist_in_python_too() -> None:
     from course_helpers import cli, cluster
 
     assert {"up", "down", "install", "is_running", "kubeconfig_path"} <= set(cluster.__all__)
-    parser_commands = {"install", "up", "down", "status", "env"}
-    assert all(f'"{c}"' in open(cli.__file__).read() for c in parser_commands)
+    source = Path(cli.__file__).read_text()
+    assert all(f'"{c}"' in source for c in ("install", "up", "down", "status", "env"))
