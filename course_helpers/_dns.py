@@ -24,6 +24,7 @@ import dns.rdatatype
 from . import _binaries
 from ._binaries import Log
 from ._paths import state_dir
+from ._process import is_ours, kill_if_ours
 from .errors import ClusterError
 
 DOMAIN = "cluster.local"
@@ -82,14 +83,9 @@ def _answers(port: int) -> bool:
     return reply.rcode() == dns.rcode.NOERROR and bool(reply.answer)
 
 
-def _alive(process_id: int) -> bool:
-    try:
-        os.kill(process_id, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def is_running(process_id: int) -> bool:
+    """Return True when ``process_id`` is a CoreDNS started from this state directory."""
+    return is_ours(process_id, _dir())
 
 
 def ensure(kubeconfig: str, context: str, port: int, log: Log, timeout: float = 30) -> None:
@@ -99,7 +95,7 @@ def ensure(kubeconfig: str, context: str, port: int, log: Log, timeout: float = 
         ClusterError: CoreDNS exited or did not answer within ``timeout`` seconds.
     """
     running = pid()
-    if running and _alive(running) and _answers(port):
+    if running and is_running(running) and _answers(port):
         return
     wait_answering(start(kubeconfig, context, port), port, log, timeout)
 
@@ -149,11 +145,9 @@ def wait_answering(
 def stop() -> None:
     """Stop the CoreDNS process if one is recorded."""
     running = pid()
-    if running and _alive(running):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(running, 15)
+    if running and kill_if_ours(running, _dir(), signal=15):
         for _ in range(50):
-            if not _alive(running):
+            if not is_running(running):
                 break
             time.sleep(0.05)
             with contextlib.suppress(ChildProcessError):

@@ -26,6 +26,7 @@ import yaml
 from . import _binaries, _dns, _nodes
 from ._binaries import Log
 from ._paths import state_dir
+from ._process import is_ours, kill_if_ours
 from .errors import BinaryError, ClusterError, PortInUseError
 
 CLUSTER = "course"
@@ -83,25 +84,11 @@ def _component_pids() -> dict[str, int]:
     return pids
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
 def component_status() -> dict[str, bool]:
     """Return each control-plane component's name and whether its process is alive."""
-    status = {name: _alive(pid) for name, pid in _component_pids().items()}
+    status = {name: is_ours(pid, cluster_dir()) for name, pid in _component_pids().items()}
     dns_pid = _dns.pid()
-    status["coredns"] = dns_pid is not None and _alive(dns_pid)
+    status["coredns"] = dns_pid is not None and _dns.is_running(dns_pid)
     return status
 
 
@@ -353,8 +340,7 @@ def _down(log: Log) -> bool:
     except (ClusterError, BinaryError):
         pass
     for pid in _component_pids().values():
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, 9)
+        kill_if_ours(pid, cluster_dir())
     shutil.rmtree(cluster_dir(), ignore_errors=True)
     _state_file().unlink(missing_ok=True)
     with contextlib.suppress(FileNotFoundError):

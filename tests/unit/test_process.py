@@ -1,0 +1,21 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from course_helpers._process import is_ours, kill_if_ours
+
+
+def test_only_processes_started_from_the_marker_directory_are_ours(tmp_path: Path) -> None:
+    mine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", str(tmp_path)])
+    stranger = subprocess.Popen(["sleep", "30"])
+    try:
+        assert is_ours(mine.pid, tmp_path)
+        assert not is_ours(stranger.pid, tmp_path)
+        assert not kill_if_ours(stranger.pid, tmp_path)
+        assert stranger.poll() is None, "a process that merely reused a pid must survive"
+        assert kill_if_ours(mine.pid, tmp_path)
+        assert mine.wait(timeout=10) == -9
+        assert not is_ours(mine.pid, tmp_path)
+    finally:
+        stranger.kill()
+        stranger.wait()
