@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from course_helpers import _binaries
+from course_helpers.cluster import _binaries
 
 NODES = 3
 

@@ -23,16 +23,16 @@ from . import lab as lab  # Lab 06: ch.lab.check(1, ns), ch.lab.hint(1), ...
 # ``course-cluster`` command starts without loading pandas, plotly or widgets.
 _EXPORTS: dict[str, tuple[str, str]] = {
     **{
-        n: ("._cluster_ops", n)
+        n: (".kube._cluster_ops", n)
         for n in ("add_node", "nodes", "pods", "pods_per_node", "remove_node", "resolve")
     },
-    **{n: ("._connect", n) for n in ("ClusterInfo", "connect")},
-    **{n: ("._manifests", n) for n in ("apply", "delete", "get", "manifest", "patch", "show")},
-    "available_manifests": ("._manifests", "available"),
-    **{n: ("._namespaces", n) for n in ("cleanup", "namespace", "reset")},
-    "show_refusal": ("._refusal", "show_refusal"),
-    **{n: ("._wait", n) for n in ("WaitTimeout", "job_finished", "pods_ready", "until")},
-    "stop_watchers": ("._watch", "stop_watchers"),
+    **{n: (".kube._connect", n) for n in ("ClusterInfo", "connect")},
+    **{n: (".kube._manifests", n) for n in ("apply", "delete", "get", "manifest", "patch", "show")},
+    "available_manifests": (".kube._manifests", "available"),
+    **{n: (".kube._namespaces", n) for n in ("cleanup", "namespace", "reset")},
+    "show_refusal": (".kube._refusal", "show_refusal"),
+    **{n: (".kube._wait", n) for n in ("WaitTimeout", "job_finished", "pods_ready", "until")},
+    "stop_watchers": (".kube._watch", "stop_watchers"),
     **{
         n: (".widgets", n)
         for n in (
@@ -60,14 +60,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 if TYPE_CHECKING:
-    from ._cluster_ops import add_node, nodes, pods, pods_per_node, remove_node, resolve
-    from ._connect import ClusterInfo, connect
-    from ._manifests import apply, delete, get, manifest, patch, show
-    from ._manifests import available as available_manifests
-    from ._namespaces import cleanup, namespace, reset
-    from ._refusal import show_refusal
-    from ._wait import WaitTimeout, job_finished, pods_ready, until
-    from ._watch import stop_watchers
     from .errors import (
         BinaryError,
         BuildError,
@@ -77,6 +69,14 @@ if TYPE_CHECKING:
         ManifestError,
         PortInUseError,
     )
+    from .kube._cluster_ops import add_node, nodes, pods, pods_per_node, remove_node, resolve
+    from .kube._connect import ClusterInfo, connect
+    from .kube._manifests import apply, delete, get, manifest, patch, show
+    from .kube._manifests import available as available_manifests
+    from .kube._namespaces import cleanup, namespace, reset
+    from .kube._refusal import show_refusal
+    from .kube._wait import WaitTimeout, job_finished, pods_ready, until
+    from .kube._watch import stop_watchers
     from .widgets import (
         CronJobTimeline,
         EventFeed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _binaries, _embedded
+from .cluster import _binaries, _embedded
 from .errors import CourseError
 
 

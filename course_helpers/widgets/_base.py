@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypedDict, cast
 import ipywidgets as widgets
 import pandas as pd
 
-from .._watch import Obj, Source, Watcher, WatchEvent, object_key
+from ..kube._watch import Obj, Source, Watcher, WatchEvent, object_key
 from ._palette import FONT, INK, escape
 from ._pump import Pump
 from ._recording import load_events
@@ -432,7 +432,7 @@ def _draining(to_frame: Callable[[Any], pd.DataFrame]) -> Callable[[Any], pd.Dat
 def _classify(source: SourceLike, api_client: Any) -> tuple[Source | None, Iterable[WatchEvent]]:
     """Return (live source, None) or (None, events to show offline)."""
     if source is None:
-        from .._watch import KubernetesSource
+        from ..kube._watch import KubernetesSource
 
         return KubernetesSource(api_client), ()
     if isinstance(source, str | os.PathLike):

@@ -10,10 +10,8 @@ from typing import Any, Unpack
 import ipywidgets as widgets
 import pandas as pd
 
-from .._watch import Obj, WatchEvent
-from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._cron import CronSchedule, zone
-from ._objects import (
+from ..kube._cron import CronSchedule, zone
+from ..kube._objects import (
     CRONJOB_SCHEDULED_ANNOTATION,
     condition,
     meta,
@@ -23,6 +21,8 @@ from ._objects import (
     parse_time,
     uid_of,
 )
+from ..kube._watch import Obj, WatchEvent
+from ._base import LiveWidget, WatchSpec, WidgetOptions
 from ._palette import INK, OUTCOMES, chart_layout, escape, html_table
 
 FRAME_COLUMNS = ["job", "scheduled", "started", "finished", "outcome", "removed", "removed_at"]

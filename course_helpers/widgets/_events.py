@@ -9,9 +9,9 @@ from typing import Any, Unpack
 import ipywidgets as widgets
 import pandas as pd
 
-from .._watch import Obj, WatchEvent
+from ..kube._objects import meta, parse_time, uid_of
+from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._objects import meta, parse_time, uid_of
 from ._palette import OKABE_ITO, Markup, escape, html_table, scroll_box
 
 FRAME_COLUMNS = [

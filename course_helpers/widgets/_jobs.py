@@ -10,9 +10,9 @@ from typing import Any, Unpack
 import ipywidgets as widgets
 import pandas as pd
 
-from .._watch import Obj, WatchEvent
+from ..kube._objects import condition, meta, uid_of
+from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._objects import condition, meta, uid_of
 from ._palette import COUNTERS, GRID, INK, OKABE_ITO, chart_layout, escape, html_table
 
 FRAME_COLUMNS = [

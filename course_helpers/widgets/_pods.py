@@ -7,9 +7,7 @@ from typing import Any, Unpack
 import ipywidgets as widgets
 import pandas as pd
 
-from .._watch import Obj, WatchEvent
-from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._objects import (
+from ..kube._objects import (
     completion_index,
     condition,
     controller_of,
@@ -22,6 +20,8 @@ from ._objects import (
     pod_ready,
     statefulset_ordinal,
 )
+from ..kube._watch import Obj, WatchEvent
+from ._base import LiveWidget, WatchSpec, WidgetOptions
 from ._palette import CARD_CSS, FONT, INK, OKABE_ITO, Style, chip, escape, phase_style
 
 UNSCHEDULED = "not scheduled"

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, cast
 
-from .._watch import EVENT_TYPES, WatchEvent
+from ..kube._watch import EVENT_TYPES, WatchEvent
 
 FORMAT = "k8s-workloads-course/watch-recording"
 VERSION = 1

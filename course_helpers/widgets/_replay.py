@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._watch import Watcher, WatchEvent
+from ..kube._watch import Watcher, WatchEvent
 from ._base import LiveWidget
 from ._pump import running_loop
 from ._recording import load_events, save_events

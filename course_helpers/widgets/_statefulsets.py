@@ -10,9 +10,7 @@ from typing import Any, Unpack
 import ipywidgets as widgets
 import pandas as pd
 
-from .._watch import Obj, WatchEvent
-from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._objects import (
+from ..kube._objects import (
     condition_since,
     controller_of,
     epoch,
@@ -21,6 +19,8 @@ from ._objects import (
     statefulset_ordinal,
     uid_of,
 )
+from ..kube._watch import Obj, WatchEvent
+from ._base import LiveWidget, WatchSpec, WidgetOptions
 from ._palette import INK, STAGES, chart_layout, escape, html_table
 
 FRAME_COLUMNS = [

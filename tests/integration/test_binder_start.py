@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course_helpers._paths import cache_dir
+from course_helpers.cluster._paths import cache_dir
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ with open(sys.argv[1], "w") as out:
 CONNECT = """
 import json
 import course_helpers as ch
-from course_helpers import _embedded
+from course_helpers.cluster import _embedded
 info = ch.connect(log=lambda m: print("log:", m))
 print(json.dumps({"embedded": info.embedded, "server": info.server, "nodes": info.nodes,
                   "kubeconfig": str(_embedded.kubeconfig_path())}))

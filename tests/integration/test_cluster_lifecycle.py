@@ -17,9 +17,9 @@ import pytest
 from kubernetes import client as k8s
 
 import course_helpers as ch
-from course_helpers._client import api_client
-from course_helpers._namespaces import managed_namespaces
-from course_helpers._paths import state_dir
+from course_helpers.cluster._paths import state_dir
+from course_helpers.kube._client import api_client
+from course_helpers.kube._namespaces import managed_namespaces
 
 pytestmark = pytest.mark.integration
 

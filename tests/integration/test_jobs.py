@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import course_helpers as ch
-from course_helpers._wait import condition_true
+from course_helpers.kube._wait import condition_true
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]

@@ -8,8 +8,8 @@ import pytest
 from kubernetes import client as k8s
 
 import course_helpers as ch
-from course_helpers._client import api_client
-from course_helpers._wait import condition_true
+from course_helpers.kube._client import api_client
+from course_helpers.kube._wait import condition_true
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]

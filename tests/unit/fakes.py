@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from course_helpers._watch import WatchEvent
+from course_helpers.kube._watch import WatchEvent
 
 DATA = Path(__file__).parent / "data"
 
@@ -232,7 +232,7 @@ class RecordedSource:
         return float(getattr(self._local, "now", self.events[0].timestamp))
 
     def _mine(self, key: tuple[str, str | None, str | None, str | None]) -> list[WatchEvent]:
-        from course_helpers.widgets._objects import labels_of, match_selector
+        from course_helpers.kube._objects import labels_of, match_selector
 
         kind, namespace, labels, fields = key
         name = fields.split("=", 1)[1] if fields and fields.startswith("metadata.name=") else None

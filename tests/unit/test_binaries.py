@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course_helpers import _binaries, _pins
+from course_helpers.cluster import _binaries, _pins
 from course_helpers.errors import BinaryError, BuildError
 
 

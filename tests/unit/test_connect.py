@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course_helpers import _connect
 from course_helpers.errors import ClusterError, ContextRefusedError
+from course_helpers.kube import _connect
 
 
 @pytest.mark.parametrize(

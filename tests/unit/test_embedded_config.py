@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course_helpers import _dns, _embedded, _namespaces, _nodes
+from course_helpers.cluster import _dns, _embedded, _nodes
 from course_helpers.errors import ClusterError, PortInUseError
+from course_helpers.kube import _namespaces
 
 
 @pytest.fixture
@@ -39,11 +40,11 @@ def test_config_binds_to_loopback_and_carries_all_stages(state: Path) -> None:
 
 
 def test_storage_class_is_the_default_one_the_volume_stages_select() -> None:
-    text = (resources.files("course_helpers") / "kwok" / "storageclass.yaml").read_text()
+    text = (resources.files("course_helpers.cluster") / "kwok" / "storageclass.yaml").read_text()
     storage_class = yaml.safe_load(text)
     annotations = storage_class["metadata"]["annotations"]
     assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
-    volumes = (resources.files("course_helpers") / "kwok" / "volumes.yaml").read_text()
+    volumes = (resources.files("course_helpers.cluster") / "kwok" / "volumes.yaml").read_text()
     assert f"self.spec.storageClassName == '{storage_class['metadata']['name']}'" in volumes
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from course_helpers import _pins
+from course_helpers.cluster import _pins
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT_ENV = REPO / "environment.yml"

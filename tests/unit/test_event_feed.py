@@ -7,7 +7,7 @@ import re
 
 from fakes import DATA, recording
 
-from course_helpers._watch import WatchEvent
+from course_helpers.kube._watch import WatchEvent
 from course_helpers.widgets import EventFeed, Replay
 
 NS = "course-statefulsets"

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 import course_helpers as ch
-from course_helpers import _lab_checks as rules
 from course_helpers.errors import CourseError
+from course_helpers.lab import _checks as rules
 
 DISKS = {"worker-1": "ssd", "worker-2": "ssd", "worker-3": "hdd"}
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from course_helpers import _manifests
 from course_helpers.errors import ManifestError
+from course_helpers.kube import _manifests
 
 
 def test_every_shipped_manifest_parses_and_is_namespaced_kinds_only() -> None:

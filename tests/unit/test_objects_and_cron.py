@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from course_helpers.widgets._cron import CronSchedule, zone
-from course_helpers.widgets._objects import (
+from course_helpers.kube._cron import CronSchedule, zone
+from course_helpers.kube._objects import (
     completion_index,
     controller_of,
     match_selector,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fakes import DATA, ScriptedSource, recording
 
-from course_helpers._watch import WatchEvent, active_watchers, stop_watchers
+from course_helpers.kube._watch import WatchEvent, active_watchers, stop_watchers
 from course_helpers.widgets import PodsPerNode, Replay, _pods
 from course_helpers.widgets._palette import PHASES
 

@@ -2,7 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course_helpers._process import is_ours, kill_if_ours
+from course_helpers.cluster._process import is_ours, kill_if_ours
 
 
 def test_only_processes_started_from_the_marker_directory_are_ours(tmp_path: Path) -> None:

@@ -1,11 +1,11 @@
-"""README's "Pinned versions" table says what course_helpers/_pins.py pins."""
+"""README's "Pinned versions" table says what course_helpers/cluster/_pins.py pins."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from course_helpers import _pins
+from course_helpers.cluster import _pins
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fakes import DATA, ScriptedSource, recording
 
-from course_helpers._watch import Watcher
+from course_helpers.kube._watch import Watcher
 from course_helpers.widgets import (
     CronJobTimeline,
     EventFeed,

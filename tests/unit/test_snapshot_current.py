@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from fakes import recording
 
-from course_helpers._watch import WatchEvent
+from course_helpers.kube._watch import WatchEvent
 from course_helpers.widgets import (
     CronJobTimeline,
     EventFeed,

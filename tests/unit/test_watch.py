@@ -8,7 +8,7 @@ import time
 import pytest
 from fakes import FakeApiServer, ScriptedSource, api_client
 
-from course_helpers._watch import (
+from course_helpers.kube._watch import (
     KubernetesSource,
     Watcher,
     WatchEvent,

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import BinaryError, BuildError
 from . import _pins
 from ._paths import cache_dir
-from .errors import BinaryError, BuildError
 
 Log = Callable[[str], None]
 

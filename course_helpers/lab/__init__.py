@@ -19,7 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._lab_checks import (
+from ..errors import ManifestError
+from ..kube._manifests import YamlText, apply, delete, parse, show
+from ..kube._manifests import manifest as manifest_text
+from ..kube._wait import until
+from ._checks import (
     BACKOFF_LIMIT,
     COMPLETIONS,
     CRONJOB,
@@ -40,10 +44,6 @@ from ._lab_checks import (
     check_parallel_job,
     check_statefulset_storage,
 )
-from ._manifests import YamlText, apply, delete, parse, show
-from ._manifests import manifest as manifest_text
-from ._wait import until
-from .errors import ManifestError
 
 if TYPE_CHECKING:
     import pandas as pd

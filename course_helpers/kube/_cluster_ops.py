@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 from kubernetes import client as k8s
 
-from . import _dns, _nodes
+from ..cluster import _dns, _nodes
+from ..errors import ClusterError
 from ._client import api_client, cluster_info
 from ._manifests import api_message
 from ._namespaces import require_managed
 from ._wait import until
-from .errors import ClusterError
 
 
 def _needs_embedded(action: str) -> None:

@@ -16,8 +16,8 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 
+from ..errors import ClusterError
 from ._binaries import Log
-from .errors import ClusterError
 
 ZONES = ("zone-a", "zone-b", "zone-c")
 DISK_LABEL = "course.dev/disk"
@@ -170,7 +170,7 @@ def bootstrap(kubeconfig: str, count: int, log: Log) -> None:
     api = k8s_config.new_client_from_config(config_file=kubeconfig)
     try:
         storage_class = yaml.safe_load(
-            (resources.files("course_helpers") / "kwok" / "storageclass.yaml").read_text()
+            (resources.files("course_helpers.cluster") / "kwok" / "storageclass.yaml").read_text()
         )
         try:
             k8s.StorageV1Api(api).create_storage_class(storage_class, _request_timeout=10)

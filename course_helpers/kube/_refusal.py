@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import CourseError, ManifestError
+from ..errors import CourseError, ManifestError
 
 
 def show_refusal(action: Callable[..., Any], *args: Any, **kwargs: Any) -> str:

@@ -21,11 +21,11 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
+from ..errors import ClusterError
 from . import _binaries
 from ._binaries import Log
 from ._paths import state_dir
 from ._process import is_ours, kill_if_ours
-from .errors import ClusterError
 
 DOMAIN = "cluster.local"
 

@@ -17,9 +17,10 @@ from urllib.parse import urlparse
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from . import _client, _embedded
-from ._binaries import Log
-from .errors import ClusterError, ContextRefusedError
+from ..cluster import _embedded
+from ..cluster._binaries import Log
+from ..errors import ClusterError, ContextRefusedError
+from . import _client
 
 LOCAL_PREFIXES = ("kind-", "k3d-", "kwok-")
 LOCAL_NAMES = ("minikube", "docker-desktop", "rancher-desktop", "orbstack", "colima")

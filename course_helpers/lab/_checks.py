@@ -16,11 +16,11 @@ from typing import Any
 
 from kubernetes import client as k8s
 
-from ._client import api_client
-from ._manifests import _guess_version, _resource, dynamic
-from ._namespaces import is_managed
-from ._wait import WaitTimeout, condition_true, until
-from .errors import CourseError
+from ..errors import CourseError
+from ..kube._client import api_client
+from ..kube._manifests import _guess_version, _resource, dynamic
+from ..kube._namespaces import is_managed
+from ..kube._wait import WaitTimeout, condition_true, until
 
 Obj = dict[str, Any]
 
@@ -269,7 +269,7 @@ def schedule_problem(schedule: str) -> str | None:
         >>> schedule_problem("30 02 * * *") is None
         True
     """
-    from .widgets._cron import CronSchedule
+    from ..kube._cron import CronSchedule
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     want = CronSchedule.parse(SCHEDULE).ticks(start, count=10)
@@ -356,7 +356,7 @@ def statefulset_spec_problem(service: Obj, sts: Obj) -> str | None:
 
 
 def _resolve_quietly(fqdn: str, namespace: str) -> list[str]:
-    from ._cluster_ops import resolve
+    from ..kube._cluster_ops import resolve
 
     with contextlib.redirect_stdout(io.StringIO()):
         return resolve(fqdn, namespace)

@@ -19,9 +19,9 @@ from kubernetes import client as k8s
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 
+from ..errors import ManifestError
 from ._client import api_client
 from ._namespaces import require_managed
-from .errors import ManifestError
 
 FIELD_MANAGER = "k8s-workloads-course"
 _dynamic: dict[int, DynamicClient] = {}

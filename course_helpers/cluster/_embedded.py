@@ -23,11 +23,11 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import BinaryError, ClusterError, PortInUseError
 from . import _binaries, _dns, _nodes
 from ._binaries import Log
 from ._paths import state_dir
 from ._process import is_ours, kill_if_ours
-from .errors import BinaryError, ClusterError, PortInUseError
 
 CLUSTER = "course"
 CONTEXT = f"kwok-{CLUSTER}"
@@ -175,7 +175,7 @@ def _config_file() -> Path:
         ],
     }
     docs = [yaml.safe_dump(options, sort_keys=False)]
-    package = resources.files("course_helpers") / "kwok"
+    package = resources.files("course_helpers.cluster") / "kwok"
     for name in ("stages.yaml", "volumes.yaml"):
         docs.append((package / name).read_text())
     path = state_dir() / "kwokctl.yaml"

@@ -12,8 +12,8 @@ from typing import Any
 
 from kubernetes.dynamic.exceptions import ApiException
 
+from ..errors import CourseError
 from ._manifests import Objects, _guess_version, _resource, dynamic
-from .errors import CourseError
 
 Obj = dict[str, Any]
 

@@ -1,0 +1,1 @@
+"""Kubernetes access: the session, kinds, manifests, namespaces, watches, waits."""
