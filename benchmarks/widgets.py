@@ -40,8 +40,8 @@ from typing import Any
 from kubernetes import client as k8s
 
 import course_helpers as ch
-from course_helpers.kube._client import api_client
 from course_helpers.kube._namespaces import delete_namespace
+from course_helpers.kube._session import api_client
 from course_helpers.kube._wait import condition_true
 from course_helpers.kube._watch import Watcher, WatchEvent
 from course_helpers.widgets import (

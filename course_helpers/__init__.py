@@ -26,7 +26,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
         n: (".kube._cluster_ops", n)
         for n in ("add_node", "nodes", "pods", "pods_per_node", "remove_node", "resolve")
     },
-    **{n: (".kube._connect", n) for n in ("ClusterInfo", "connect")},
+    **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
     **{n: (".kube._manifests", n) for n in ("apply", "delete", "get", "manifest", "patch", "show")},
     "available_manifests": (".kube._manifests", "available"),
     **{n: (".kube._namespaces", n) for n in ("cleanup", "namespace", "reset")},
@@ -70,11 +70,11 @@ if TYPE_CHECKING:
         PortInUseError,
     )
     from .kube._cluster_ops import add_node, nodes, pods, pods_per_node, remove_node, resolve
-    from .kube._connect import ClusterInfo, connect
     from .kube._manifests import apply, delete, get, manifest, patch, show
     from .kube._manifests import available as available_manifests
     from .kube._namespaces import cleanup, namespace, reset
     from .kube._refusal import show_refusal
+    from .kube._session import ClusterInfo, connect
     from .kube._wait import WaitTimeout, job_finished, pods_ready, until
     from .kube._watch import stop_watchers
     from .widgets import (

@@ -11,9 +11,9 @@ from kubernetes import client as k8s
 
 from ..cluster import _dns, _nodes
 from ..errors import ClusterError
-from ._client import api_client, cluster_info
 from ._manifests import api_message
 from ._namespaces import require_managed
+from ._session import api_client, cluster_info
 from ._wait import until
 
 

@@ -20,8 +20,8 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 
 from ..errors import ManifestError
-from ._client import api_client
 from ._namespaces import require_managed
+from ._session import api_client
 
 FIELD_MANAGER = "k8s-workloads-course"
 _dynamic: dict[int, DynamicClient] = {}

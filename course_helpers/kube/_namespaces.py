@@ -13,7 +13,7 @@ from kubernetes import client as k8s
 from kubernetes import watch as k8s_watch
 
 from ..errors import ClusterError
-from ._client import api_client
+from ._session import api_client
 
 MANAGED_LABEL = "course.dev/managed-by"
 MANAGED_VALUE = "k8s-workloads-course"

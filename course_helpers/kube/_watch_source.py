@@ -136,7 +136,7 @@ class KubernetesSource:
         self, api_client: Any = None, *, connect_timeout: float = 5.0, read_timeout: float = 30.0
     ) -> None:
         if api_client is None:
-            from ._client import api_client as current
+            from ._session import api_client as current
 
             api_client = current()
         self.api_client = api_client

@@ -17,9 +17,9 @@ from typing import Any
 from kubernetes import client as k8s
 
 from ..errors import CourseError
-from ..kube._client import api_client
 from ..kube._manifests import _guess_version, _resource, dynamic
 from ..kube._namespaces import is_managed
+from ..kube._session import api_client
 from ..kube._wait import WaitTimeout, condition_true, until
 
 Obj = dict[str, Any]

@@ -18,8 +18,8 @@ from kubernetes import client as k8s
 
 import course_helpers as ch
 from course_helpers.cluster._paths import state_dir
-from course_helpers.kube._client import api_client
 from course_helpers.kube._namespaces import managed_namespaces
+from course_helpers.kube._session import api_client
 
 pytestmark = pytest.mark.integration
 

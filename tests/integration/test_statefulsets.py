@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client as k8s
 
 import course_helpers as ch
-from course_helpers.kube._client import api_client
+from course_helpers.kube._session import api_client
 from course_helpers.kube._wait import condition_true
 
 pytestmark = pytest.mark.integration

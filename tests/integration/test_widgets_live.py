@@ -21,7 +21,7 @@ import pytest
 from kubernetes import client as k8s
 
 import course_helpers as ch
-from course_helpers.kube._client import api_client
+from course_helpers.kube._session import api_client
 from course_helpers.kube._wait import condition_true
 from course_helpers.widgets import (
     CronJobTimeline,

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from course_helpers.errors import ClusterError, ContextRefusedError
-from course_helpers.kube import _connect
+from course_helpers.kube import _session
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ from course_helpers.kube import _connect
     ],
 )
 def test_looks_local(context: str, server: str, local: bool) -> None:
-    assert _connect.looks_local(context, server) is local
+    assert _session.looks_local(context, server) is local
 
 
 def _kubeconfig(path: Path, contexts: dict[str, str], current: str) -> Path:
@@ -63,21 +63,21 @@ def test_explicit_remote_context_is_refused(user_kubeconfig: Path) -> None:
         match=r"'prod'.*does not look like a local.*"
         r"COURSE_ALLOW_REMOTE=1",
     ):
-        _connect.connect(context="prod")
+        _session.connect(context="prod")
 
 
 def test_remote_current_context_falls_back_with_an_explanation(
     user_kubeconfig: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _connect._use_context("prod", explicit=False) is None
+    assert _session._use_context("prod", explicit=False) is None
     assert "Using the embedded cluster instead" in capsys.readouterr().out
 
 
 def test_unreachable_local_context_is_a_clear_error(user_kubeconfig: Path) -> None:
     with pytest.raises(ClusterError, match=r"'kind-gone'.*not reachable.*kind get clusters"):
-        _connect.connect(context="kind-gone")
+        _session.connect(context="kind-gone")
 
 
 def test_unknown_context_lists_the_known_ones(user_kubeconfig: Path) -> None:
     with pytest.raises(ClusterError, match=r"No kubeconfig context called 'nope'.*prod"):
-        _connect.connect(context="nope")
+        _session.connect(context="nope")

@@ -1,4 +1,4 @@
-"""Choose the cluster the course runs on, and say what that cluster can do.
+"""The session: choose the cluster the course runs on, say what it can do, hold its client.
 
 The rule: a context the user chose (``connect(context=...)``, ``COURSE_CONTEXT``,
 or the kubeconfig's current context) is used when it is local and reachable;
@@ -20,7 +20,6 @@ from kubernetes import config as k8s_config
 from ..cluster import _embedded
 from ..cluster._binaries import Log
 from ..errors import ClusterError, ContextRefusedError
-from . import _client
 
 LOCAL_PREFIXES = ("kind-", "k3d-", "kwok-")
 LOCAL_NAMES = ("minikube", "docker-desktop", "rancher-desktop", "orbstack", "colima")
@@ -217,5 +216,37 @@ def connect(context: str | None = None, nodes: int = 3, log: Log = print) -> Clu
         nodes=sorted(n.metadata.name for n in node_list),
         dns_port=dns_port,
     )
-    _client.set_api_client(api, info)
+    set_api_client(api, info)
     return info
+
+
+# The current connection: connect() sets it; everything else asks for it here, so
+# widgets, watches and checks all talk to the same cluster.
+_current: k8s.ApiClient | None = None
+_info: ClusterInfo | None = None
+
+
+def set_api_client(api: k8s.ApiClient, info: ClusterInfo | None = None) -> None:
+    """Make ``api`` the client every helper uses from now on."""
+    global _current, _info
+    _current, _info = api, info
+
+
+def api_client() -> k8s.ApiClient:
+    """Return the current connection's API client, connecting first if needed.
+
+    Example:
+        >>> from course_helpers.kube._session import api_client
+        >>> core = kubernetes.client.CoreV1Api(api_client())  # doctest: +SKIP
+    """
+    if _current is None:
+        connect()
+    assert _current is not None
+    return _current
+
+
+def cluster_info() -> ClusterInfo:
+    """Return what ``connect()`` found out about the current cluster, connecting if needed."""
+    if _info is None:
+        return connect()
+    return _info
