@@ -27,8 +27,13 @@ def _status() -> int:
     return 0 if running else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``course-cluster`` command line."""
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``course-cluster`` argument parser, one subcommand per action.
+
+    Example:
+        >>> build_parser().parse_args(["up", "--nodes", "2"]).nodes
+        2
+    """
     parser = argparse.ArgumentParser(prog="course-cluster", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("install", help="build the pinned cluster binaries (cached outside the repo)")
@@ -37,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop the embedded cluster and delete its state")
     sub.add_parser("status", help="say whether the embedded cluster runs, and where")
     sub.add_parser("env", help="print `export KUBECONFIG=...` for kubectl in a shell")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``course-cluster`` command line."""
+    args = build_parser().parse_args(argv)
 
     def log(message: str) -> None:
         print(message, flush=True)

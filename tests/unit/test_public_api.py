@@ -1,6 +1,7 @@
 import subprocess
 import sys
-from pathlib import Path
+
+import pytest
 
 import course_helpers as ch
 
@@ -24,5 +25,16 @@ def test_the_cluster_commands_exist_in_python_too() -> None:
     from course_helpers import cli, cluster
 
     assert {"up", "down", "install", "is_running", "kubeconfig_path"} <= set(cluster.__all__)
-    source = Path(cli.__file__).read_text()
-    assert all(f'"{c}"' in source for c in ("install", "up", "down", "status", "env"))
+    for command in ("install", "up", "down", "status", "env"):
+        assert cli.build_parser().parse_args([command]).command == command
+    assert cli.build_parser().parse_args(["up", "--nodes", "5"]).nodes == 5
+    assert cli.build_parser().parse_args(["up"]).nodes == 3
+
+
+def test_the_cli_needs_a_known_command() -> None:
+    from course_helpers import cli
+
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args([])
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["explode"])
