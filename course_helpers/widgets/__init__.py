@@ -16,7 +16,8 @@ from ._cronjobs import CronJobTimeline
 from ._events import EventFeed
 from ._jobs import JobProgress
 from ._pods import PodsPerNode
-from ._replay import Playback, Recorder, Replay
+from ._recording import Recorder
+from ._replay import Playback, Replay
 from ._snapshot import Snapshot
 from ._statefulsets import StatefulSetOrder
 

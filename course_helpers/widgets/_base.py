@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypedDict, cast
+from typing import Any, ClassVar, Self, TypedDict, cast
 
 import ipywidgets as widgets
 import pandas as pd
@@ -19,11 +19,8 @@ import pandas as pd
 from ..kube._watch import Obj, Source, Watcher, WatchEvent, object_key
 from ._palette import FONT, INK, escape
 from ._pump import Pump
-from ._recording import load_events
+from ._recording import Recorder, load_events
 from ._snapshot import Snapshot
-
-if TYPE_CHECKING:
-    from ._replay import Recorder
 
 #: What a widget can be built from: None (the current cluster), a :class:`Source`,
 #: or, offline, a recording's path or the events themselves.

@@ -1,4 +1,4 @@
-"""Record the watch events behind a demo and play them back into the same widgets."""
+"""Play recorded watch events back into widgets, at any speed, or jump to a moment."""
 
 from __future__ import annotations
 
@@ -6,108 +6,15 @@ import asyncio
 import bisect
 import math
 import os
-import threading
 import time
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ..kube._watch import Watcher, WatchEvent
+from ..kube._watch import WatchEvent
 from ._base import LiveWidget
 from ._pump import running_loop
-from ._recording import load_events, save_events
-
-
-def _event_key(event: WatchEvent) -> tuple[str, ...]:
-    meta = event.object.get("metadata") or {}
-    return (
-        event.kind,
-        event.type,
-        str(meta.get("namespace") or ""),
-        str(meta.get("name") or ""),
-        str(meta.get("uid") or ""),
-        str(meta.get("resourceVersion") or ""),
-    )
-
-
-class Recorder:
-    """Capture the watch events that reach widgets or watchers, to save and replay them.
-
-    Events are de-duplicated by kind, type, object and resourceVersion, so a
-    recorder attached to several widgets that watch the same pods keeps one copy.
-
-    Args:
-        *targets: widgets or :class:`~course_helpers._watch.Watcher` objects to attach now.
-
-    Example:
-        >>> rec = Recorder()
-        >>> pods = PodsPerNode("demo", recorder=rec)  # doctest: +SKIP
-        >>> # ... scale the StatefulSet up and down ...
-        >>> rec.save("recordings/scale-up.jsonl.gz")  # doctest: +SKIP
-
-    """
-
-    def __init__(self, *targets: LiveWidget | Watcher) -> None:
-        self._events: list[WatchEvent] = []
-        self._seen: set[tuple[str, ...]] = set()
-        self._lock = threading.Lock()
-        self._unsubscribe: dict[int, Any] = {}
-        for target in targets:
-            self.attach(target)
-
-    def attach(self, target: LiveWidget | Watcher) -> None:
-        """Record from now on what ``target`` receives, starting with what it already knows."""
-        if isinstance(target, Watcher):
-            self._unsubscribe[id(target)] = target.subscribe(self.record)
-            return
-        if self in target._recorders:
-            return
-        stamp = target.now if target.now is not None else time.time()
-        for kind, store in target.objects.items():
-            for obj in store.values():
-                self.record(WatchEvent(kind, "ADDED", obj, stamp, from_list=True))
-        target._recorders.append(self)
-
-    def detach(self, target: LiveWidget | Watcher) -> None:
-        """Stop recording from ``target``."""
-        if isinstance(target, Watcher):
-            unsubscribe = self._unsubscribe.pop(id(target), None)
-            if unsubscribe is not None:
-                unsubscribe()
-        elif self in target._recorders:
-            target._recorders.remove(self)
-
-    def record(self, event: WatchEvent) -> None:
-        """Keep ``event`` (thread-safe; called from watch threads)."""
-        key = _event_key(event)
-        with self._lock:
-            if key in self._seen:
-                return
-            self._seen.add(key)
-            self._events.append(event)
-
-    @property
-    def events(self) -> list[WatchEvent]:
-        """The events recorded so far, in time order."""
-        with self._lock:
-            return sorted(self._events, key=lambda e: e.timestamp)
-
-    def __len__(self) -> int:
-        return len(self._events)
-
-    def __repr__(self) -> str:
-        return f"<Recorder: {len(self)} events>"
-
-    def clear(self) -> None:
-        """Forget everything recorded so far."""
-        with self._lock:
-            self._events.clear()
-            self._seen.clear()
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the recording as JSON lines, gzipped when ``path`` ends in ``.gz``."""
-        return save_events(self.events, path)
+from ._recording import Recorder, load_events
 
 
 class Playback:
