@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Unpack
@@ -13,7 +12,36 @@ import pandas as pd
 from ..kube._objects import condition, meta, uid_of
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._job_layout import (
+    CHAR_PX,
+    HEIGHT,
+    LABEL_FONT_PX,
+    LABEL_LIFT,
+    LABEL_PAD,
+    LINE_PX,
+    MARGIN_BOTTOM,
+    MARGIN_LEFT,
+    MARGIN_RIGHT,
+    MARGIN_TOP,
+    MARKER_PX,
+    MIN_SPAN,
+    PLOT_AREA_PX,
+    SPACING,
+    TITLE_FONT_PX,
+    label_spot,
+    y_range,
+)
 from ._palette import COUNTERS, GRID, INK, OKABE_ITO, chart_layout, escape, html_table
+
+#: The two target lines of each panel, drawn after its counters: (name, colour, dash).
+TARGETS = (
+    ("completions", OKABE_ITO["bluish_green"], "dash"),
+    ("parallelism", OKABE_ITO["blue"], "dot"),
+)
+#: Traces per panel: one per counter, then one per target line.
+TRACES_PER_JOB = len(COUNTERS) + len(TARGETS)
+#: Width (pixels) of a target line: thinner than the counters', it is a reference.
+TARGET_LINE_PX = 1
 
 FRAME_COLUMNS = [
     "job",
@@ -66,63 +94,13 @@ def job_state(job: Obj | None) -> str:
     return "Running" if (job.get("status") or {}).get("active") else "Pending"
 
 
-def label_spot(
-    samples: Sequence[Sample], level: int, t0: float, right: float, width: float
-) -> tuple[float, str]:
-    """Return where the label of the line at ``level`` goes, just above it: (x, xanchor).
-
-    Right above the line only a counter stepping past ``level`` can run
-    through the label (counters are whole numbers: no other flat segment or
-    marker comes that close), so the label takes a stretch of the line no
-    such step crosses and at least ``width`` long (in seconds): the line's
-    right end if it is free, else the rightmost free stretch, centred. If none
-    is long enough, the longest, centred.
-    """
-    crossings: list[float] = []
-    for counter in COUNTERS:
-        values = [(s.t - t0, getattr(s, counter)) for s in samples]
-        for (_, before), (x, after) in itertools.pairwise(values):
-            if min(before, after) <= level < max(before, after):
-                crossings.append(x)
-    edges = [0.0, *sorted(x for x in crossings if 0.0 <= x <= right), right]
-    gaps = list(itertools.pairwise(edges))
-    fitting = [i for i, (start, end) in enumerate(gaps) if end - start >= width]
-    if fitting and fitting[-1] == len(gaps) - 1:
-        return right, "right"
-    pick = fitting[-1] if fitting else max(range(len(gaps)), key=lambda i: gaps[i][1] - gaps[i][0])
-    start, end = gaps[pick]
-    return (start + end) / 2, "center"
-
-
-#: Pixels between a target line and its label: clear of the markers (size 8) drawn on it.
-LABEL_LIFT = 6
-#: Room between panels, as a fraction of the chart's width.
-SPACING = 0.08
-#: The chart's height and top/bottom margins (pixels); what is left is the panels' height.
-HEIGHT, MARGIN_TOP, MARGIN_BOTTOM = 340, 70, 40
-#: Height of one line of label text (10px font) in pixels.
-LINE_PX = 14
-#: Width of one character of a label (10px text), and of the panels' plot area when the chart
-#: is 900px wide (it takes the notebook's width; a wider one only leaves labels more room).
-CHAR_PX, PLOT_AREA_PX = 6.0, 900 - 50 - 20 - 170
-
-
-def y_range(top: int, room_px: float) -> list[float]:
-    """Return the y axis range for counts up to ``top`` with ``room_px`` pixels above it."""
-    plot_px = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    low = -0.3
-    # headroom h (in pods) such that h * plot_px / (top + h - low) >= room_px
-    headroom = max(0.7, room_px * (top - low) / (plot_px - room_px))
-    return [low, top + headroom]
-
-
 class JobProgress(LiveWidget):
     """Active, succeeded and failed pods of one or more Jobs over time.
 
     Each Job gets its own panel, side by side, with a dashed line at its target
     ``completions`` and a dotted one at its ``parallelism`` limit (the ceiling
     for *active*), each labelled just above the line, at its right end unless
-    a counter steps through there (see :func:`label_spot`), so the labels never
+    a counter steps through there (see :func:`._job_layout.label_spot`), so the labels never
     sit on the data. Counters come from the Job's ``.status``; the x axis is
     seconds since the first change seen, shared by all panels so Jobs compare.
 
@@ -170,7 +148,7 @@ class JobProgress(LiveWidget):
                         showlegend=first,
                         mode="lines+markers",
                         line={"color": style.color, "dash": style.dash, "shape": "hv"},
-                        marker={"symbol": style.marker, "size": 8, "color": style.color},
+                        marker={"symbol": style.marker, "size": MARKER_PX, "color": style.color},
                         hovertemplate=f"{counter}: %{{y}} at %{{x:.1f}}s<extra></extra>",
                         x=[],
                         y=[],
@@ -178,17 +156,14 @@ class JobProgress(LiveWidget):
                     row=1,
                     col=col,
                 )
-            for target, color, dash in (
-                ("completions", OKABE_ITO["bluish_green"], "dash"),
-                ("parallelism", OKABE_ITO["blue"], "dot"),
-            ):
+            for target, color, dash in TARGETS:
                 base.add_trace(
                     go.Scatter(
                         name=f"{target} (target)" if target == "completions" else f"{target} limit",
                         legendgroup=target,
                         showlegend=first,
                         mode="lines",
-                        line={"color": color, "dash": dash, "width": 1},
+                        line={"color": color, "dash": dash, "width": TARGET_LINE_PX},
                         hoverinfo="skip",
                         x=[],
                         y=[],
@@ -196,14 +171,14 @@ class JobProgress(LiveWidget):
                     row=1,
                     col=col,
                 )
-        margin = {"l": 50, "r": 20, "t": MARGIN_TOP, "b": MARGIN_BOTTOM}
+        margin = {"l": MARGIN_LEFT, "r": MARGIN_RIGHT, "t": MARGIN_TOP, "b": MARGIN_BOTTOM}
         base.update_layout(**chart_layout(height=HEIGHT, margin=margin))
-        base.update_annotations(font={"size": 12, "color": INK})
+        base.update_annotations(font={"size": TITLE_FONT_PX, "color": INK})
         # The target lines' labels: annotations after the panel titles, two per panel
         # (completions, parallelism), placed above their lines by _render.
         for col, _job in enumerate(self.jobs, 1):
             suffix = "" if col == 1 else str(col)
-            for _target in ("completions", "parallelism"):
+            for _target in TARGETS:
                 base.add_annotation(
                     xref=f"x{suffix}",
                     yref=f"y{suffix}",
@@ -215,9 +190,10 @@ class JobProgress(LiveWidget):
                     xanchor="right",
                     yanchor="bottom",
                     yshift=LABEL_LIFT,
-                    font={"color": INK, "size": 10},
+                    font={"color": INK, "size": LABEL_FONT_PX},
                 )
         base.update_xaxes(title_text="seconds", gridcolor=GRID, color=INK, rangemode="tozero")
+        # Whole pods on the y axis; until the first render, room for one pod and no labels.
         base.update_yaxes(gridcolor=GRID, color=INK, range=y_range(1, 0), dtick=1)
         base.update_yaxes(title_text="pods", row=1, col=1)
         self.figure = go.FigureWidget(base)
@@ -311,23 +287,22 @@ class JobProgress(LiveWidget):
 
     def _render(self) -> None:
         t0 = self.t0 or 0.0
-        right = max([1.0] + [s[-1].t - t0 for s in self.series.values() if s])
+        right = max([MIN_SPAN] + [s[-1].t - t0 for s in self.series.values() if s])
         right = max(right, self.current_time() - t0 if self.now is not None else 0.0)
-        per_job = len(COUNTERS) + 2
         cols = len(self.jobs)
         panel_px = PLOT_AREA_PX * (1 - SPACING * (cols - 1)) / cols
         with self.figure.batch_update():
             for i, name in enumerate(self.jobs):
                 samples = self.series[name]
                 xs = [s.t - t0 for s in samples]
-                traces = self.figure.data[i * per_job : (i + 1) * per_job]
+                traces = self.figure.data[i * TRACES_PER_JOB : (i + 1) * TRACES_PER_JOB]
                 for trace, counter in zip(traces, COUNTERS, strict=False):
                     trace.x = xs
                     trace.y = [getattr(s, counter) for s in samples]
                 completions, parallelism = self.targets(name)
                 seen = self.job(name) is not None or bool(samples)
                 levels = [completions, parallelism if seen else None]
-                for trace, level in zip(traces[-2:], levels, strict=True):
+                for trace, level in zip(traces[len(COUNTERS) :], levels, strict=True):
                     trace.x = [] if level is None else [0.0, right]
                     trace.y = [] if level is None else [level, level]
                 room = self._place_labels(i, levels, samples, t0, right, right / panel_px)
@@ -339,7 +314,7 @@ class JobProgress(LiveWidget):
 
     def _limit_labels(self, i: int) -> tuple[Any, Any]:
         """Return the completions and parallelism label annotations of panel ``i``."""
-        first = len(self.jobs) + 2 * i
+        first = len(self.jobs) + len(TARGETS) * i
         annotations = self.figure.layout.annotations
         return annotations[first], annotations[first + 1]
 
@@ -365,9 +340,10 @@ class JobProgress(LiveWidget):
                 continue
             lines = text.split("<br>")
             width = max(map(len, lines)) * CHAR_PX * seconds_per_px
-            x, anchor = label_spot(samples, level, t0, right, width)
+            steps = [[(s.t - t0, getattr(s, counter)) for s in samples] for counter in COUNTERS]
+            x, anchor = label_spot(steps, level, right, width)
             label.update(x=x, y=level, xanchor=anchor, text=text)
-            room = max(room, LABEL_LIFT + LINE_PX * len(lines) + 2)
+            room = max(room, LABEL_LIFT + LINE_PX * len(lines) + LABEL_PAD)
         return room
 
     def _snapshot_html(self) -> str:

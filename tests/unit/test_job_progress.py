@@ -10,7 +10,15 @@ import pytest
 from fakes import DATA, recording
 
 from course_helpers.widgets import JobProgress, Replay
-from course_helpers.widgets._jobs import CHAR_PX, LABEL_LIFT, LINE_PX, PLOT_AREA_PX, SPACING
+from course_helpers.widgets._job_layout import (
+    CHAR_PX,
+    LABEL_LIFT,
+    LINE_PX,
+    PLOT_AREA_PX,
+    PLOT_HEIGHT_PX,
+    SPACING,
+)
+from course_helpers.widgets._jobs import TARGETS, TRACES_PER_JOB
 
 NS = "course-jobs"
 FIXTURE = DATA / "jobs.jsonl"
@@ -18,14 +26,13 @@ JOBS = ["render-frames", "render-frames-parallel"]
 
 
 def _traces(widget: JobProgress, job: str) -> dict[str, object]:
-    per_job = 5
     i = widget.jobs.index(job)
-    return {t.name: t for t in widget.figure.data[i * per_job : (i + 1) * per_job]}
+    return {t.name: t for t in widget.figure.data[i * TRACES_PER_JOB : (i + 1) * TRACES_PER_JOB]}
 
 
 def _label(widget: JobProgress, job: str, target: str) -> Any:
     i = widget.jobs.index(job)
-    first = len(widget.jobs) + 2 * i
+    first = len(widget.jobs) + len(TARGETS) * i
     return widget.figure.layout.annotations[first + ("completions", "parallelism").index(target)]
 
 
@@ -41,8 +48,7 @@ def _label_box(widget: JobProgress, job: str, target: str) -> tuple[float, float
     width = max(map(len, lines)) * CHAR_PX * right / panel_px
     left = {"right": label.x - width, "center": label.x - width / 2, "left": label.x}
     x0 = left[label.xanchor]
-    plot_px = 340 - 70 - 40
-    per_px = (yaxis.range[1] - yaxis.range[0]) / plot_px
+    per_px = (yaxis.range[1] - yaxis.range[0]) / PLOT_HEIGHT_PX
     y0 = label.y + label.yshift * per_px
     return x0, x0 + width, y0, y0 + LINE_PX * len(lines) * per_px
 
