@@ -449,7 +449,7 @@ def install(log: Log = print, only: Iterable[str] | None = None) -> dict[str, Pa
     """Build every pinned binary that is not already available, and return all paths.
 
     Example:
-        >>> from course_helpers import _binaries
+        >>> from course_helpers.cluster import _binaries
         >>> sorted(_binaries.install())  # doctest: +SKIP
         ['coredns', 'etcd', 'kube-apiserver', ...]
 

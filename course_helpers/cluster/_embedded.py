@@ -245,7 +245,7 @@ def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
     started afresh. Missing binaries are built first when ``build`` is True.
 
     Example:
-        >>> from course_helpers import _embedded
+        >>> from course_helpers.cluster import _embedded
         >>> state = _embedded.up()  # doctest: +SKIP
         >>> state.server  # doctest: +SKIP
         'https://127.0.0.1:32764'

@@ -112,7 +112,7 @@ def stop_watchers(namespace: str | None = None, timeout: float = 5.0) -> int:
     that namespace started it (its Node watcher, for instance).
 
     Example:
-        >>> from course_helpers._watch import stop_watchers
+        >>> from course_helpers.kube._watch import stop_watchers
         >>> stop_watchers("demo")  # before deleting the namespace  # doctest: +SKIP
         3
 

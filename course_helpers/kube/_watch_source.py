@@ -120,7 +120,7 @@ class KubernetesSource:
 
     Args:
         api_client: the client to use; default: the current connection's
-            (``course_helpers._client.api_client()``).
+            (``course_helpers.kube._session.api_client()``).
         connect_timeout: seconds to wait for a TCP connection.
         read_timeout: seconds to wait for a list response.
 

@@ -59,9 +59,9 @@ class LiveWidget:
 
     Args:
         namespace: the namespace the widget is about (its watchers count as
-            this namespace's for :func:`~course_helpers._watch.stop_watchers`).
+            this namespace's for :func:`~course_helpers.kube._watch.stop_watchers`).
         source: None to watch the current cluster; a
-            :class:`~course_helpers._watch.Source` to watch through; or, for an
+            :class:`~course_helpers.kube._watch.Source` to watch through; or, for an
             offline widget, a recording's path or the events themselves
             (``[]`` gives an empty widget to :meth:`Replay.play` into).
         api_client: the client to watch with (default: the current connection's).
