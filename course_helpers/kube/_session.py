@@ -44,6 +44,10 @@ class ClusterInfo:
     dns: str
     nodes: list[str] = field(default_factory=list)
     dns_port: int | None = None
+    #: The time zone CronJob schedules without ``spec.timeZone`` are read in: that of
+    #: kube-controller-manager ("UTC" on the embedded cluster); None when it is the
+    #: cluster's own local zone, which the course cannot know (your own cluster).
+    cronjob_zone: str | None = None
 
     def _rows(self) -> list[tuple[str, str]]:
         return [
