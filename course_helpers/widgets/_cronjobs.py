@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Unpack
 
 import ipywidgets as widgets
@@ -29,6 +29,22 @@ FRAME_COLUMNS = ["job", "scheduled", "started", "finished", "outcome", "removed"
 SCHEDULE_ROW = "schedule"
 #: Fired ticks older than this are not drawn (a CronJob may be weeks old).
 HISTORY_WINDOW = timedelta(hours=3)
+
+
+@dataclass(frozen=True)
+class ScheduleZone:
+    """The zone a CronJob's schedule is read in, and how the widget knows it."""
+
+    tz: tzinfo
+    name: str
+    #: spec.timeZone, TZ= in the schedule, the controller-manager's zone, or assumed.
+    source: str
+
+    def describe(self) -> str:
+        """Say it in a few words, for the chart's title: "in UTC (...)"."""
+        if self.source == "assumed":
+            return "in the local zone of the cluster (unknown here: drawn as UTC)"
+        return f"in {self.name} ({self.source})"
 
 
 @dataclass
@@ -73,12 +89,19 @@ class CronJobTimeline(LiveWidget):
     (open); below, one row per Job runs from its start to its end, drawn by
     outcome (Complete ✓, Failed ✗, Running ▶). Jobs pruned by the history
     limits stay on the chart as "Removed" (grey, dotted), so you see the limits
-    at work. Times are UTC unless the CronJob sets ``spec.timeZone``.
+    at work. The time axis is UTC; the ticks are computed in the zone the
+    controller reads the schedule in: ``spec.timeZone`` when set, else
+    kube-controller-manager's own zone (UTC on the embedded cluster, from
+    ``ch.connect()``); when that is unknown (your own cluster, or a recording)
+    they are drawn for UTC and the title says so. Hover a tick for its time there.
 
     Args:
         cronjob: the CronJob's name.
         namespace: its namespace.
         lookahead: how many future ticks to show.
+        cluster_zone: kube-controller-manager's time zone (an IANA name), for
+            CronJobs without ``spec.timeZone``; default: what ``ch.connect()``
+            found for a live widget on the current connection, else unknown.
         **options: as for every widget (``source``, ``recorder``, ...; see ``LiveWidget``).
 
     Example:
@@ -95,11 +118,18 @@ class CronJobTimeline(LiveWidget):
         namespace: str | None = None,
         *,
         lookahead: int = 3,
+        cluster_zone: str | None = None,
         **options: Unpack[WidgetOptions],
     ) -> None:
         self.cronjob = cronjob
         self.lookahead = lookahead
         self.runs: dict[str, Run] = {}
+        on_current_connection = options.get("source") is None and options.get("api_client") is None
+        if cluster_zone is None and on_current_connection:
+            from ..kube._session import cluster_info
+
+            cluster_zone = cluster_info().cronjob_zone
+        self.cluster_zone = cluster_zone
         super().__init__(namespace=namespace, **options)
 
     def _build(self) -> list[widgets.Widget]:
@@ -110,11 +140,13 @@ class CronJobTimeline(LiveWidget):
                 name="schedule fired",
                 mode="markers",
                 marker={"symbol": "triangle-down", "size": 11, "color": INK},
+                hovertemplate="%{text}<extra></extra>",
             ),
             go.Scatter(
                 name="next ticks",
                 mode="markers",
                 marker={"symbol": "triangle-down-open", "size": 11, "color": INK},
+                hovertemplate="%{text}<extra></extra>",
             ),
         ]
         for outcome, style in OUTCOMES.items():
@@ -184,26 +216,62 @@ class CronJobTimeline(LiveWidget):
         except (KeyError, ValueError):
             return None
 
+    def schedule_zone(self) -> ScheduleZone | None:
+        """Return the zone the controller reads the schedule in; None if it cannot be loaded.
+
+        ``TZ=``/``CRON_TZ=`` in the schedule (old objects only), else ``spec.timeZone``,
+        else the controller-manager's zone, else UTC, assumed.
+        """
+        spec = (self.cronjob_object or {}).get("spec") or {}
+        schedule = self.schedule()
+        if schedule is not None and schedule.zone is not None:
+            return ScheduleZone(schedule.zone, str(schedule.zone), "TZ= in the schedule")
+        if spec.get("timeZone"):
+            found = zone(str(spec["timeZone"]))
+            return ScheduleZone(found, str(spec["timeZone"]), "spec.timeZone") if found else None
+        if self.cluster_zone:
+            found = zone(self.cluster_zone)
+            if found:
+                return ScheduleZone(found, self.cluster_zone, "the zone of kube-controller-manager")
+        return ScheduleZone(UTC, "UTC", "assumed")
+
     def ordered_runs(self) -> list[Run]:
         """Return the runs, oldest scheduled first."""
         epoch = datetime.fromtimestamp(0, UTC)
         return sorted(self.runs.values(), key=lambda r: (r.scheduled or epoch, natural_key(r.job)))
 
     def ticks(self) -> tuple[list[datetime], list[datetime]]:
-        """Return (ticks that have fired, the next ``lookahead`` ticks), in UTC."""
-        schedule = self.schedule()
-        if schedule is None or self.now is None:
+        """Return (ticks that have fired, the next ``lookahead`` ticks), in UTC.
+
+        They are computed in :meth:`schedule_zone`; an ``@every`` schedule steps from the
+        CronJob's creation (the next ones from its last schedule time, as the controller does).
+        """
+        schedule, where = self.schedule(), self.schedule_zone()
+        if schedule is None or where is None or self.now is None:
             return [], []
         cronjob = self.cronjob_object or {}
-        tz = zone((cronjob.get("spec") or {}).get("timeZone")) or UTC
         now = datetime.fromtimestamp(self.current_time(), UTC)
         starts = [r.scheduled for r in self.runs.values() if r.scheduled]
         created = parse_time(meta(cronjob).get("creationTimestamp"))
+        last = parse_time((cronjob.get("status") or {}).get("lastScheduleTime"))
         begin = min([*starts, *([created] if created else [])], default=now - timedelta(minutes=5))
         begin = max(begin, now - HISTORY_WINDOW)
-        fired = [t.astimezone(UTC) for t in schedule.ticks(begin, now, tz=tz)]
-        upcoming = schedule.ticks(now + timedelta(seconds=1), count=self.lookahead, tz=tz)
-        return fired, [t.astimezone(UTC) for t in upcoming]
+        fired = schedule.ticks(begin, now, tz=where.tz, anchor=created)
+        upcoming = schedule.ticks(
+            now + timedelta(seconds=1), count=self.lookahead, tz=where.tz, anchor=last or created
+        )
+        return [t.astimezone(UTC) for t in fired], [t.astimezone(UTC) for t in upcoming]
+
+    def _tick_labels(self, ticks: list[datetime]) -> list[str]:
+        """Return each tick's hover text: its time in UTC and in the schedule's zone."""
+        where = self.schedule_zone()
+        labels = []
+        for t in ticks:
+            text = f"{t:%a %H:%M} UTC"
+            if where is not None and where.name != "UTC":
+                text += f" = {t.astimezone(where.tz):%a %H:%M} {where.name}"
+            labels.append(text)
+        return labels
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per Job shown, oldest first; removed ones included."""
@@ -230,9 +298,15 @@ class CronJobTimeline(LiveWidget):
         if cronjob is None:
             return f"CronJob {self.cronjob}: not seen yet"
         spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
-        parts = [f"CronJob {self.cronjob}: schedule {spec.get('schedule')!s}"]
+        title = f"CronJob {self.cronjob}: schedule {spec.get('schedule')!s}"
+        where = self.schedule_zone()
         if self.schedule() is None:
-            parts.append("(ticks not computed for this schedule)")
+            title += " (ticks not computed for this schedule)"
+        elif where is None:
+            title += f" (ticks not computed: unknown time zone {spec.get('timeZone')!r})"
+        else:
+            title += f" {where.describe()}"
+        parts = [title]
         if spec.get("suspend"):
             parts.append("suspended")
         parts.append(
@@ -270,8 +344,9 @@ class CronJobTimeline(LiveWidget):
             ys += [run.job, run.job, None]
             texts += [label, label, ""]
         with self.figure.batch_update():
-            self.figure.data[0].x, self.figure.data[0].y = fired, [SCHEDULE_ROW] * len(fired)
-            self.figure.data[1].x, self.figure.data[1].y = upcoming, [SCHEDULE_ROW] * len(upcoming)
+            for trace, ticks in zip(self.figure.data[:2], (fired, upcoming), strict=True):
+                trace.x, trace.y = ticks, [SCHEDULE_ROW] * len(ticks)
+                trace.text = self._tick_labels(ticks)
             for trace, outcome in zip(self.figure.data[2:], OUTCOMES, strict=True):
                 trace.x, trace.y, trace.text = segments[outcome]
             self.figure.layout.yaxis.categoryarray = [r.job for r in runs] + [SCHEDULE_ROW]
@@ -291,8 +366,13 @@ class CronJobTimeline(LiveWidget):
                 }
             )
         _, upcoming = self.ticks()
-        ticks = ", ".join(f"{t:%H:%M}" for t in upcoming)
-        note = f"<p>next ticks: {escape(ticks)}</p>" if ticks else ""
+        where = self.schedule_zone()
+        ticks = "next ticks (UTC): " + ", ".join(f"{t:%H:%M}" for t in upcoming)
+        if where is not None and where.name != "UTC":
+            ticks += f"; in {where.name}: " + ", ".join(
+                f"{t.astimezone(where.tz):%H:%M}" for t in upcoming
+            )
+        note = f"<p>{escape(ticks)}</p>" if upcoming else ""
         return f"<p>{escape(self.chart_title())}</p>{note}" + html_table(
             rows, ["job", "scheduled", "outcome", "finished", "removed"]
         )

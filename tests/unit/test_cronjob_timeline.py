@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from fakes import DATA
 
+from course_helpers.kube._watch import WatchEvent
 from course_helpers.widgets import CronJobTimeline, Replay
 
 NS = "course-cronjobs"
@@ -72,7 +76,8 @@ def test_figure_draws_each_run_by_outcome() -> None:
         "schedule",
     )
     assert timeline.figure.layout.title.text == (
-        "CronJob report: schedule */2 * * * * · keeps 2 succeeded, 1 failed · "
+        "CronJob report: schedule */2 * * * * in the local zone of the cluster (unknown here: "
+        "drawn as UTC) · keeps 2 succeeded, 1 failed · "
         "last scheduled 09:10:00"
     )
 
@@ -107,7 +112,7 @@ def test_a_running_job_and_pruning_as_it_happens() -> None:
 
 def test_snapshot_lists_runs_and_next_ticks() -> None:
     snap = CronJobTimeline("report", NS, source=FIXTURE).snapshot()
-    assert "next ticks: 09:12, 09:14, 09:16" in snap.html
+    assert "next ticks (UTC): 09:12, 09:14, 09:16" in snap.html
     assert "✓ Complete" in snap.html
     assert "✗ Failed" in snap.html
     assert snap.figure is not None
@@ -124,3 +129,89 @@ def test_unreadable_schedule_still_shows_runs() -> None:
     assert timeline.ticks() == ([], [])
     assert len(timeline.to_frame()) == 5
     assert "(ticks not computed for this schedule)" in timeline.chart_title()
+
+
+# -- the zone the schedule is read in --------------------------------------------------------
+
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def _cronjob(schedule: str, time_zone: str | None = None) -> list[WatchEvent]:
+    spec: dict[str, object] = {"schedule": schedule, "jobTemplate": {"spec": {}}}
+    if time_zone:
+        spec["timeZone"] = time_zone
+    obj = {
+        "metadata": {
+            "name": "nightly",
+            "namespace": NS,
+            "uid": "u-1",
+            "creationTimestamp": "2026-03-02T09:00:00Z",
+        },
+        "spec": spec,
+        "status": {},
+    }
+    return [WatchEvent("CronJob", "ADDED", obj, NOON.timestamp())]
+
+
+@pytest.fixture
+def kernel_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The kernel's own local zone is America/New_York (UTC-5 in March)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    assert datetime(2026, 3, 2, 12).astimezone().utcoffset() == timedelta(hours=-5)
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("kernel_in_new_york")
+def test_without_time_zone_ticks_follow_the_controller_not_the_kernel() -> None:
+    timeline = CronJobTimeline("nightly", NS, source=_cronjob("30 2 * * *"), cluster_zone="UTC")
+    _, upcoming = timeline.ticks()
+    assert upcoming == [datetime(2026, 3, d, 2, 30, tzinfo=UTC) for d in (3, 4, 5)]
+    drawn = {t.name: t for t in timeline.figure.data}["next ticks"]
+    assert drawn.x == tuple(upcoming)
+    assert drawn.text[0] == "Tue 02:30 UTC"
+    assert "schedule 30 2 * * * in UTC (the zone of kube-controller-manager)" in (
+        timeline.chart_title()
+    )
+    assert "next ticks (UTC): 02:30, 02:30, 02:30</p>" in timeline.snapshot().html
+
+
+@pytest.mark.usefixtures("kernel_in_new_york")
+def test_spec_time_zone_wins() -> None:
+    events = _cronjob("30 2 * * *", "Europe/Berlin")
+    timeline = CronJobTimeline("nightly", NS, source=events, cluster_zone="UTC")
+    _, upcoming = timeline.ticks()
+    assert upcoming[0] == datetime(2026, 3, 3, 1, 30, tzinfo=UTC)  # 02:30 in Berlin (UTC+1)
+    assert "in Europe/Berlin (spec.timeZone)" in timeline.chart_title()
+    assert {t.name: t for t in timeline.figure.data}["next ticks"].text[0] == (
+        "Tue 01:30 UTC = Tue 02:30 Europe/Berlin"
+    )
+    assert "; in Europe/Berlin: 02:30, 02:30, 02:30" in timeline.snapshot().html
+
+
+@pytest.mark.usefixtures("kernel_in_new_york")
+def test_an_unknown_controller_zone_is_said_not_guessed_silently() -> None:
+    timeline = CronJobTimeline("nightly", NS, source=_cronjob("30 2 * * *"))
+    where = timeline.schedule_zone()
+    assert where is not None and where.source == "assumed"
+    assert timeline.ticks()[1][0] == datetime(2026, 3, 3, 2, 30, tzinfo=UTC)
+    assert "in the local zone of the cluster (unknown here: drawn as UTC)" in (
+        timeline.chart_title()
+    )
+
+
+def test_a_tz_prefix_in_an_old_schedule_is_honoured() -> None:
+    events = _cronjob("CRON_TZ=Asia/Kolkata 0 6 * * *")
+    timeline = CronJobTimeline("nightly", NS, source=events, cluster_zone="UTC")
+    assert timeline.ticks()[1][0] == datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+    assert "in Asia/Kolkata (TZ= in the schedule)" in timeline.chart_title()
+
+
+def test_every_steps_from_the_cronjob_creation() -> None:
+    timeline = CronJobTimeline("nightly", NS, source=_cronjob("@every 50m"), cluster_zone="UTC")
+    fired, upcoming = timeline.ticks()
+    created = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert fired == [created + timedelta(minutes=50 * k) for k in (1, 2, 3)]
+    assert upcoming == [created + timedelta(minutes=50 * k) for k in (4, 5, 6)]
