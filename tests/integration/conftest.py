@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 import course_helpers as ch
+from course_helpers.kube import _namespaces
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +24,7 @@ def namespace(cluster: ch.ClusterInfo, request: pytest.FixtureRequest) -> Iterat
     stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:30].strip("-")
     name = ch.namespace(f"t-{stem}-{uuid.uuid4().hex[:5]}")
     yield name
-    ch._namespaces.delete_namespace(name, wait=False)
+    _namespaces.delete_namespace(name, wait=False)
 
 
 @pytest.fixture
