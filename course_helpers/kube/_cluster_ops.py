@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -14,7 +15,9 @@ from ..errors import ClusterError
 from ._manifests import api_message
 from ._namespaces import require_managed
 from ._session import api_client, cluster_info
-from ._wait import until
+from ._wait import WaitTimeout, until
+
+Obj = dict[str, Any]
 
 
 def _needs_embedded(action: str) -> None:
@@ -117,15 +120,125 @@ def pods_per_node(namespace: str, label_selector: str | None = None) -> pd.DataF
 _PROBE_IMAGE = "busybox:1.37"
 
 
-def resolve(name: str, namespace: str, timeout: float = 90) -> list[str]:
+@dataclass(frozen=True)
+class DnsExpectation:
+    """What the cluster DNS should answer for a name, read from the API, and why."""
+
+    addresses: list[str]
+    why: str
+
+
+def _ready(pod: Obj) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def expected_answer(
+    name: str, namespace: str, service: Obj | None, pods: list[Obj]
+) -> DnsExpectation | None:
+    """Return the A records CoreDNS serves for ``name``, given the Service and its pods.
+
+    ``name`` is ``<service>.<namespace>.svc.cluster.local`` or
+    ``<hostname>.<service>.<namespace>.svc.cluster.local``; ``service`` is that
+    Service as the API returns it (None when it does not exist) and ``pods``
+    the namespace's pods. This is what CoreDNS's ``kubernetes`` plugin derives
+    from the Service and its EndpointSlices: a normal Service answers its
+    ClusterIP; a headless one the IPs of its Ready pods; a pod name under a
+    headless Service that pod's IP, once it is Ready. Returns None for names
+    this does not model (other namespaces, ExternalName Services, Services
+    without a selector).
+
+    Example:
+        >>> svc = {"spec": {"clusterIP": "10.96.0.7", "selector": {"app": "web"}}}
+        >>> expected_answer("web-lb.demo.svc.cluster.local", "demo", svc, []).addresses
+        ['10.96.0.7']
+    """
+    suffix = f".{namespace}.svc.{_dns.DOMAIN}"
+    full = name.rstrip(".")
+    if not full.endswith(suffix):
+        return None
+    parts = full[: -len(suffix)].split(".")
+    if len(parts) not in (1, 2):
+        return None
+    host, svc_name = (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    if service is None:
+        return DnsExpectation([], f"there is no Service {svc_name} in {namespace}")
+    spec = service.get("spec") or {}
+    selector = spec.get("selector") or {}
+    if spec.get("type") == "ExternalName" or not selector:
+        return None
+    if spec.get("clusterIP") not in (None, "", "None"):
+        if host is not None:
+            return DnsExpectation([], f"Service {svc_name} is not headless: no per-pod names")
+        return DnsExpectation([spec["clusterIP"]], f"Service {svc_name}'s ClusterIP")
+    not_ready_too = bool(spec.get("publishNotReadyAddresses"))
+    chosen = [
+        p
+        for p in pods
+        if all(
+            ((p.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in selector.items()
+        )
+        and not (p.get("metadata") or {}).get("deletionTimestamp")
+        and (p.get("status") or {}).get("podIP")
+        and (not_ready_too or _ready(p))
+    ]
+    if host is None:
+        what = f"the Ready pods of headless Service {svc_name}"
+    else:
+        chosen = [
+            p
+            for p in chosen
+            if (p.get("spec") or {}).get("hostname") == host
+            and (p.get("spec") or {}).get("subdomain") == svc_name
+        ]
+        what = f"pod {host} of headless Service {svc_name}, once Ready"
+    addresses = sorted({str(p["status"]["podIP"]) for p in chosen if "." in p["status"]["podIP"]})
+    return DnsExpectation(addresses, what)
+
+
+def _expectation_now(name: str, namespace: str) -> DnsExpectation | None:
+    suffix = f".{namespace}.svc.{_dns.DOMAIN}"
+    if not name.rstrip(".").endswith(suffix):
+        return None
+    svc_name = name.rstrip(".")[: -len(suffix)].split(".")[-1]
+    api = api_client()
+    core = k8s.CoreV1Api(api)
+    try:
+        service = api.sanitize_for_serialization(
+            core.read_namespaced_service(svc_name, namespace, _request_timeout=10)
+        )
+    except k8s.ApiException as exc:
+        if exc.status != 404:
+            raise ClusterError(f"Could not read Service {svc_name}: {api_message(exc)}") from None
+        service = None
+    pods: list[Obj] = []
+    if service is not None:
+        listing = core.list_namespaced_pod(namespace, _request_timeout=10)
+        pods = [api.sanitize_for_serialization(p) for p in listing.items]
+    return expected_answer(name, namespace, service, pods)
+
+
+def resolve(name: str, namespace: str, timeout: float = 30) -> list[str]:
     """Resolve ``name`` with the cluster's DNS and return its IPv4 addresses, sorted.
 
     On the embedded cluster the lookup goes to its CoreDNS on 127.0.0.1; on
     another cluster a short-lived pod in ``namespace`` runs ``nslookup``.
 
+    CoreDNS learns Services and EndpointSlices from a watch on the API server,
+    so a Service created a moment ago, or a pod that just became Ready, may not
+    answer yet. For a Service's name or a pod's name under a Service in
+    ``namespace``, the lookup is repeated until the DNS answers what the
+    Service and its pods say it should (see :func:`expected_answer`), for at
+    most ``timeout`` seconds. DNS cannot be watched, so this asks again after
+    short, growing pauses. Other names are looked up once.
+
     Example:
         >>> ch.resolve("web-0.web.course-statefulsets.svc.cluster.local", ns)  # doctest: +SKIP
         ['10.244.1.1']
+
+    Raises:
+        WaitTimeout: the DNS answered something else than the API's state for ``timeout`` s;
+            the message says what it waited for and what it got.
     """
     info = cluster_info()
     command = (
@@ -134,9 +247,36 @@ def resolve(name: str, namespace: str, timeout: float = 90) -> list[str]:
     )
     if info.embedded and info.dns_port:
         print(f"{command}    # here: asked the cluster DNS directly")
-        return _dns.resolve(name, info.dns_port)
-    print(command)
-    return _resolve_in_pod(name, namespace, timeout)
+        port = info.dns_port
+
+        def lookup() -> list[str]:
+            return _dns.resolve(name, port)
+    else:
+        print(command)
+
+        def lookup() -> list[str]:
+            return _resolve_in_pod(name, namespace, max(timeout, 30))
+
+    start = time.monotonic()
+    pause = 0.05
+    while True:
+        want = _expectation_now(name, namespace)
+        got = lookup()
+        if want is None or got == want.addresses:
+            waited = time.monotonic() - start
+            if waited >= 0.05:
+                print(f"  (the cluster DNS had not caught up yet: waited {waited:.1f} s)")
+            return got
+        if time.monotonic() - start >= timeout:
+            raise WaitTimeout(
+                f"Waited {timeout:.0f}s for the cluster DNS to answer {name} with "
+                f"{want.addresses or 'no address'} ({want.why}); it answered "
+                f"{got or 'no address'} last. CoreDNS answers from the Service's "
+                "EndpointSlices: compare with `kubectl get endpointslices -n "
+                f"{namespace} -o wide`."
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
 
 
 def _resolve_in_pod(name: str, namespace: str, timeout: float) -> list[str]:
