@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 import yaml
 
 from course_helpers.errors import ManifestError
 from course_helpers.kube import _manifests
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_shipped_manifest_parses_and_is_namespaced_kinds_only() -> None:
@@ -76,3 +82,87 @@ def test_job_manifests_teach_real_commands_and_simulated_timings() -> None:
         assert template["spec"]["restartPolicy"] in ("Never", "OnFailure")
         assert "course.kwok/run-for" in template["metadata"]["annotations"]
         assert template["spec"]["containers"][0]["command"][0] == "sh"
+
+
+def _pod_specs(doc: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Return (pod template metadata, pod spec) of a workload, CronJobs included."""
+    spec = doc.get("spec") or {}
+    if doc["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    template = spec.get("template")
+    return [(template.get("metadata") or {}, template["spec"])] if template else []
+
+
+def _shipped_pod_specs() -> list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    found = []
+    for name in _manifests.available():
+        for doc in _manifests.parse(_manifests.manifest(name), name):
+            for meta, pod in _pod_specs(doc):
+                found.append((name, doc, meta, pod))
+    return found
+
+
+def _notebook_yaml_docs() -> list[dict[str, Any]]:
+    """The YAML documents the lab notebook hands the learner to start from."""
+    notebook = json.loads((ROOT / "notebooks" / "05-lab-other-workloads.ipynb").read_text())
+    docs = []
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and '"""' in source and "apiVersion:" in source:
+            docs += _manifests.parse(source.split('"""')[1])
+    return docs
+
+
+def test_every_container_runs_on_a_real_cluster_too() -> None:
+    """kind or minikube pull the image and run the command: pinned tags, real volumes."""
+    for name, doc, _meta, pod in _shipped_pod_specs():
+        claims = {t["metadata"]["name"] for t in doc["spec"].get("volumeClaimTemplates", [])}
+        volumes = {v["name"] for v in pod.get("volumes", [])} | claims
+        for container in pod["containers"]:
+            image = container["image"]
+            assert ":" in image and not image.endswith(":latest"), f"{name}: pin {image}"
+            for mount in container.get("volumeMounts", []):
+                assert mount["name"] in volumes, f"{name}: no volume {mount['name']}"
+
+
+def test_long_running_busybox_containers_do_not_exit() -> None:
+    """A DaemonSet's, Deployment's or StatefulSet's pod that exits is restarted for ever."""
+    for name, doc, _meta, pod in _shipped_pod_specs():
+        if (
+            doc["kind"] in ("Job", "CronJob")
+            or doc["spec"]["template"]["spec"].get("restartPolicy", "Always") != "Always"
+        ):
+            continue
+        for container in pod["containers"]:
+            if container["image"].startswith("busybox"):
+                assert container["command"][-1].rstrip().endswith("sleep infinity"), name
+
+
+def test_simulated_timings_match_what_the_command_does() -> None:
+    """course.kwok annotations make the simulation do what the real command would."""
+    for name, _doc, meta, pod in _shipped_pod_specs():
+        annotations = meta.get("annotations") or {}
+        script = " ".join(pod["containers"][0].get("command", []))
+        if "course.kwok/run-for" in annotations:
+            seconds = annotations["course.kwok/run-for"].removesuffix("s")
+            assert f"sleep {seconds}" in script, f"{name}: runs {seconds}s, says {script!r}"
+        if annotations.get("course.kwok/exit-code", "0") != "0":
+            assert f"exit {annotations['course.kwok/exit-code']}" in script, name
+
+
+def test_postgres_gets_a_password_and_a_data_directory_below_the_mount() -> None:
+    """postgres exits without POSTGRES_PASSWORD; initdb refuses a disk root (lost+found)."""
+    docs = [d for n in _manifests.available() for d in _manifests.parse(_manifests.manifest(n))]
+    seen = 0
+    for doc in docs + _notebook_yaml_docs():
+        for _meta, pod in _pod_specs(doc):
+            for container in pod["containers"]:
+                if not container["image"].startswith("postgres"):
+                    continue
+                seen += 1
+                env = {e["name"]: e.get("value") for e in container.get("env", [])}
+                assert "POSTGRES_PASSWORD" in env, doc["metadata"]["name"]
+                mounts = [m["mountPath"].rstrip("/") for m in container.get("volumeMounts", [])]
+                for mount in mounts:
+                    assert env.get("PGDATA", "").startswith(mount + "/"), (mount, env)
+    assert seen >= 2, "the lab's solution and its starting YAML both run postgres"
