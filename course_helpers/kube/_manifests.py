@@ -240,6 +240,8 @@ _VERSIONS = {
     "Pod": "v1",
     "Service": "v1",
     "ConfigMap": "v1",
+    "PersistentVolume": "v1",
+    "EndpointSlice": "discovery.k8s.io/v1",
 }
 
 

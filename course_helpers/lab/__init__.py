@@ -107,8 +107,10 @@ EXERCISES: dict[int, Exercise] = {
             f"CronJob {CRONJOB}: at 02:30 nightly, keeps {KEEP_SUCCEEDED} succeeded and "
             f"{KEEP_FAILED} failed Jobs",
             check_cronjob_history,
-            "Cron fields are minute, hour, day of month, month, day of week. The two history "
-            "limits sit in the CronJob's spec, beside schedule (not inside jobTemplate).",
+            "Cron fields are minute, hour, day of month, month, day of week; without "
+            "spec.timeZone they are read in kube-controller-manager's own time zone (UTC on the "
+            "course's cluster). The two history limits sit in the CronJob's spec, beside "
+            "schedule (not inside jobTemplate).",
             "lab-cronjob-history",
         ),
         Exercise(
@@ -117,9 +119,10 @@ EXERCISES: dict[int, Exercise] = {
             f"StatefulSet {STATEFULSET} x{REPLICAS} with headless Service {STATEFULSET} and "
             "a claim per pod",
             check_statefulset_storage,
-            "Two documents in one YAML, separated by `---`: a Service with clusterIP: None, and "
-            "a StatefulSet whose serviceName names it and whose volumeClaimTemplates asks for "
-            "a 1Gi ReadWriteOnce claim. Compare with ch.show('statefulset-web').",
+            "Two documents in one YAML, separated by `---`: a Service with clusterIP: None "
+            "(you create it yourself: naming it in serviceName does not), and a StatefulSet "
+            "whose serviceName names it and whose volumeClaimTemplates asks for a 1Gi "
+            "ReadWriteOnce claim. Compare with ch.show('statefulset-web').",
             "lab-statefulset-db",
         ),
         Exercise(
