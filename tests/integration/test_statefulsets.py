@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -128,3 +129,22 @@ def test_headless_service_gives_each_pod_a_dns_name(namespace: str) -> None:
         fqdn = f"{pod['pod']}.web.{namespace}.svc.cluster.local"
         assert ch.resolve(fqdn, namespace) == [pod["ip"]]
     assert ch.resolve(f"web.{namespace}.svc.cluster.local", namespace) == sorted(pods["ip"])
+
+
+def test_a_service_resolves_the_moment_it_is_created(namespace: str) -> None:
+    """The cluster DNS learns a new Service from its watch a moment later: resolve waits."""
+    ch.apply("service-web-loadbalanced", namespace)
+    service = ch.get("Service", "web-lb", namespace)
+    assert service is not None
+    assert ch.resolve(f"web-lb.{namespace}.svc.cluster.local", namespace) == [
+        service["spec"]["clusterIP"]
+    ]
+
+
+def test_a_name_that_should_not_exist_is_answered_at_once(namespace: str) -> None:
+    """No Service, no wait: the lookup is asked once and answers no address."""
+    ch.apply("service-web-loadbalanced", namespace)
+    start = time.monotonic()
+    assert ch.resolve(f"web-0.web-lb.{namespace}.svc.cluster.local", namespace) == []
+    assert ch.resolve(f"nothing.{namespace}.svc.cluster.local", namespace) == []
+    assert time.monotonic() - start < 5
