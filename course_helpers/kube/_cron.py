@@ -279,11 +279,17 @@ class CronSchedule:
         return day_ok or weekday_ok
 
     def _canonical(self) -> str:
+        """Return the croniter expression: ``*`` for a day field only where robfig sees a star.
+
+        Minute, hour and month play no part in the day rule, so a full set is ``*`` there
+        (croniter walks ``*`` faster than a list of every value).
+        """
         fields = (self.minutes, self.hours, self.days, self.months, self.weekdays)
+        sizes = (60, 24, None, 12, None)
         stars = (False, False, self.any_day, False, self.any_weekday)
         return " ".join(
-            "*" if star else ",".join(str(v) for v in sorted(values))
-            for values, star in zip(fields, stars, strict=True)
+            "*" if star or len(values) == size else ",".join(str(v) for v in sorted(values))
+            for values, size, star in zip(fields, sizes, stars, strict=True)
         )
 
     def _zone(self, moment: datetime, tz: tzinfo | None) -> tzinfo:

@@ -124,6 +124,10 @@ class CronJobTimeline(LiveWidget):
         self.cronjob = cronjob
         self.lookahead = lookahead
         self.runs: dict[str, Run] = {}
+        # Fired ticks computed so far: (schedule, zone, anchor), the span covered, the ticks.
+        # Each redraw only extends it to "now" (a 3-hour window of a every-minute schedule
+        # is 180 ticks, recomputed every second otherwise).
+        self._fired: tuple[tuple[Any, ...], datetime, datetime, list[datetime]] | None = None
         on_current_connection = options.get("source") is None and options.get("api_client") is None
         if cluster_zone is None and on_current_connection:
             from ..kube._session import cluster_info
@@ -199,6 +203,7 @@ class CronJobTimeline(LiveWidget):
 
     def _reset(self) -> None:
         self.runs.clear()
+        self._fired = None
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -256,11 +261,33 @@ class CronJobTimeline(LiveWidget):
         last = parse_time((cronjob.get("status") or {}).get("lastScheduleTime"))
         begin = min([*starts, *([created] if created else [])], default=now - timedelta(minutes=5))
         begin = max(begin, now - HISTORY_WINDOW)
-        fired = schedule.ticks(begin, now, tz=where.tz, anchor=created)
+        fired = self._fired_between(schedule, where.tz, created, begin, now)
         upcoming = schedule.ticks(
             now + timedelta(seconds=1), count=self.lookahead, tz=where.tz, anchor=last or created
         )
         return [t.astimezone(UTC) for t in fired], [t.astimezone(UTC) for t in upcoming]
+
+    def _fired_between(
+        self,
+        schedule: CronSchedule,
+        tz: tzinfo,
+        anchor: datetime | None,
+        begin: datetime,
+        now: datetime,
+    ) -> list[datetime]:
+        """Return the ticks from ``begin`` to ``now``, extending the ones computed before."""
+        key = (schedule.expression, tz, anchor)
+        if self._fired is not None and self._fired[0] == key and self._fired[1] <= begin:
+            _, start, end, ticks = self._fired
+            if now > end:
+                after = end + timedelta(microseconds=1)
+                ticks = ticks + schedule.ticks(after, now, tz=tz, anchor=anchor)
+                end = now
+        else:
+            start, end = begin, now
+            ticks = schedule.ticks(begin, now, tz=tz, anchor=anchor)
+        self._fired = (key, start, end, ticks)
+        return [t for t in ticks if begin <= t <= now]
 
     def _tick_labels(self, ticks: list[datetime]) -> list[str]:
         """Return each tick's hover text: its time in UTC and in the schedule's zone."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ from fakes import DATA
 
 from course_helpers.kube._watch import WatchEvent
 from course_helpers.widgets import CronJobTimeline, Replay
+from course_helpers.widgets._cronjobs import HISTORY_WINDOW
 
 NS = "course-cronjobs"
 FIXTURE = DATA / "cronjob.jsonl"
@@ -215,3 +218,17 @@ def test_every_steps_from_the_cronjob_creation() -> None:
     created = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     assert fired == [created + timedelta(minutes=50 * k) for k in (1, 2, 3)]
     assert upcoming == [created + timedelta(minutes=50 * k) for k in (4, 5, 6)]
+
+
+def test_ticks_extended_redraw_by_redraw_equal_a_fresh_computation() -> None:
+    events = _cronjob("*/7 * * * *")
+    later = NOON + timedelta(hours=5)
+    step = dataclasses.replace(events[0], timestamp=later.timestamp())
+    timeline = CronJobTimeline("nightly", NS, source=events, cluster_zone="UTC")
+    before = timeline.ticks()
+    timeline.feed([step])  # "now" moves 5 hours on; the history window slides
+    fresh = CronJobTimeline("nightly", NS, source=[step], cluster_zone="UTC")
+    assert timeline.ticks() == fresh.ticks() != before
+    fired = timeline.ticks()[0]
+    assert fired[0] >= later - HISTORY_WINDOW and fired[-1] <= later
+    assert all(b - a == timedelta(minutes=7) for a, b in itertools.pairwise(fired) if b.minute)
