@@ -2,10 +2,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from course_helpers.cluster import _process
 from course_helpers.cluster._process import is_ours, kill_if_ours
 
 
-def test_only_processes_started_from_the_marker_directory_are_ours(tmp_path: Path) -> None:
+@pytest.fixture(params=["proc", "ps"])
+def how(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Run each test with /proc, and as on macOS (no /proc: `ps` answers)."""
+    if request.param == "ps":
+        monkeypatch.setattr(_process, "PROC", tmp_path / "no-proc")
+    return str(request.param)
+
+
+def test_only_processes_started_from_the_marker_directory_are_ours(
+    tmp_path: Path, how: str
+) -> None:
     mine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", str(tmp_path)])
     stranger = subprocess.Popen(["sleep", "30"])
     try:
