@@ -1,7 +1,9 @@
 """Wait for the cluster to reach a state, by watching rather than polling.
 
-Every wait has a timeout and says, when it runs out, what it was waiting for
-and what it saw last, so a stuck demo explains itself.
+Every wait has a timeout and says, when it runs out, what it was waiting for,
+what it saw last and why, read from the cluster (``_diagnose``: a missing
+StorageClass, a nodeSelector no node matches, a Job past its backoffLimit), so a
+stuck demo explains itself.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from kubernetes.dynamic.exceptions import ApiException
 
 from ..errors import CourseError
+from ._diagnose import because
 from ._manifests import Objects, _guess_version, _resource, dynamic
 
 Obj = dict[str, Any]
@@ -39,7 +42,8 @@ def until(
         >>> until("Pod", ns, lambda pods: len(pods) == 3, "3 pods")  # doctest: +SKIP
 
     Raises:
-        WaitTimeout: ``timeout`` seconds passed; the message shows the last state.
+        WaitTimeout: ``timeout`` seconds passed; the message shows the last state and
+            the causes found in the cluster (see :func:`timeout_message`).
     """
     res = _resource({"apiVersion": _guess_version(kind), "kind": kind})
     deadline = time.monotonic() + timeout
@@ -77,11 +81,42 @@ def until(
             if exc.status != 410:
                 raise
         if time.monotonic() >= deadline:
-            shown = ", ".join(sorted(objects)) or "none"
             raise WaitTimeout(
-                f"Waited {timeout:.0f}s for {description} in {namespace}; "
-                f"{kind} objects seen last: {shown}."
+                timeout_message(
+                    kind,
+                    namespace,
+                    description,
+                    timeout,
+                    sorted(objects),
+                    label_selector,
+                    field_selector,
+                )
             )
+
+
+def timeout_message(
+    kind: str,
+    namespace: str,
+    description: str,
+    timeout: float,
+    seen: list[str],
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+) -> str:
+    """Say what a wait waited for, what it saw last and why it did not happen.
+
+    The why comes from :func:`course_helpers.kube._diagnose.because`: the
+    objects of ``kind`` the wait was about (by ``metadata.name=`` field selector
+    or label selector), their pods, claims, nodes and Warning events.
+    """
+    names = None
+    if field_selector and field_selector.startswith("metadata.name="):
+        names = [field_selector.removeprefix("metadata.name=").split(",")[0]]
+    shown = ", ".join(seen) or "none"
+    return (
+        f"Waited {timeout:.0f}s for {description} in {namespace}; "
+        f"{kind} objects seen last: {shown}." + because(namespace, kind, names, label_selector)
+    )
 
 
 def condition_true(obj: Obj, kind: str) -> bool:

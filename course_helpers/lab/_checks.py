@@ -3,6 +3,9 @@
 The pure ``*_problem`` functions judge one object (or a placement) and return a
 sentence or None, so they can be tested without a cluster; the ``check_*``
 functions fetch what they need, wait a little for things in progress, and raise.
+A failure says why as well, read from the cluster (``kube._diagnose``): and a
+check stops waiting at once when the cause is one that waiting cannot cure,
+such as a StorageClass that does not exist.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from kubernetes import client as k8s
 
 from ..errors import CourseError
+from ..kube._diagnose import Cause, causes, format_causes
 from ..kube._manifests import _guess_version, _resource, dynamic
 from ..kube._namespaces import is_managed
 from ..kube._session import api_client
@@ -70,25 +74,49 @@ def _require(kind: str, name: str, namespace: str, why: str) -> Obj:
     raise CheckFailed(f"No {kind} named {name!r} in {namespace}. {why}" + (found if others else ""))
 
 
+Why = Callable[[], list[Cause]]
+
+
+def _why(namespace: str, kind: str, name: str) -> Why:
+    """Return a callable reading why ``kind/name`` is stuck (for :func:`_settle`)."""
+    return lambda: causes(namespace, kind, [name])
+
+
 def _settle(
-    kind: str, namespace: str, problem: Callable[[list[Obj]], str | None], timeout: float
+    kind: str,
+    namespace: str,
+    problem: Callable[[list[Obj]], str | None],
+    timeout: float,
+    why: Why | None = None,
 ) -> list[Obj]:
-    """Wait up to ``timeout`` s until ``problem(objects)`` is None; else fail with the last one."""
+    """Wait up to ``timeout`` s until ``problem(objects)`` is None; else fail with the last one.
+
+    While there is a problem, ``why()`` reads its causes from the cluster: a final
+    one (waiting cannot cure it) fails the check at once; the others are added
+    to the message when the time is up.
+    """
     last: list[str | None] = [None]
 
     def done(objects: list[Obj]) -> bool:
         last[0] = problem(objects)
+        if last[0] is not None and why is not None:
+            found = why()
+            if any(c.final for c in found):
+                raise CheckFailed(last[0] + format_causes([c.text for c in found]))
         return last[0] is None
+
+    def reasons() -> str:
+        return format_causes([c.text for c in why()]) if why is not None else ""
 
     if timeout <= 0:
         objects = _list(kind, namespace)
         if not done(objects):
-            raise CheckFailed(last[0])
+            raise CheckFailed(f"{last[0]}{reasons()}")
         return objects
     try:
         return until(kind, namespace, done, f"lab check on {kind}s", timeout)
     except WaitTimeout:
-        raise CheckFailed(f"{last[0]} (still so after {timeout:.0f}s)") from None
+        raise CheckFailed(f"{last[0]} (still so after {timeout:.0f}s){reasons()}") from None
 
 
 def _alive(items: list[Obj]) -> list[Obj]:
@@ -177,13 +205,15 @@ def check_daemonset_subset(namespace: str, timeout: float = 30) -> str:
             mine = [p for p in _alive(pods) if _owned_by(p, uid) and p["spec"].get("nodeName")]
             return None if len(mine) >= desired else "The DaemonSet's pods are being created."
 
+        why = _why(namespace, "DaemonSet", DAEMONSET)
         _settle("Pod", namespace, placed, min(timeout, 10))
-        _settle("Pod", namespace, problem, timeout=0)
+        _settle("Pod", namespace, problem, timeout=0, why=why)
         raise CheckFailed(
             f"DaemonSet {DAEMONSET} wants pods on {desired} nodes, but {len(ssd)} nodes are "
             f"ssd ({', '.join(ssd)}): check its nodeSelector ({DISK_LABEL}: ssd)."
+            + format_causes([c.text for c in why()])
         )
-    _settle("Pod", namespace, problem, timeout)
+    _settle("Pod", namespace, problem, timeout, why=_why(namespace, "DaemonSet", DAEMONSET))
     others = sorted(set(disks) - set(ssd))
     return (
         f"DaemonSet {DAEMONSET} runs one Ready pod on each ssd node ({', '.join(ssd)}) "
@@ -231,6 +261,7 @@ def check_parallel_job(namespace: str, timeout: float = 60) -> str:
     found = job_spec_problem(job["spec"])
     if found:
         raise CheckFailed(found)
+    why = _why(namespace, "Job", JOB)
 
     def problem(jobs: list[Obj]) -> str | None:
         current = next((j for j in jobs if j["metadata"]["name"] == JOB), None)
@@ -242,6 +273,7 @@ def check_parallel_job(namespace: str, timeout: float = 60) -> str:
                 f"Job {JOB} Failed: {status.get('failed', 0)} pods failed, more than its "
                 f"backoffLimit {BACKOFF_LIMIT} allows. Look at its pods (ch.pods(ns)) and their "
                 "command; then delete the Job and apply it again."
+                + format_causes([c.text for c in why()])
             )
         if not condition_true(current, "Complete"):
             return (
@@ -250,7 +282,7 @@ def check_parallel_job(namespace: str, timeout: float = 60) -> str:
             )
         return None
 
-    _settle("Job", namespace, problem, timeout)
+    _settle("Job", namespace, problem, timeout, why=why)
     return (
         f"Job {JOB} is Complete: {COMPLETIONS}/{COMPLETIONS} succeeded, {PARALLELISM} at a time, "
         f"with a failure budget of {BACKOFF_LIMIT} retries."
@@ -364,8 +396,8 @@ def _resolve_quietly(fqdn: str, namespace: str) -> list[str]:
 
 def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
     """StatefulSet db has a headless Service, 3 Ready pods, a Bound claim each and per-pod DNS."""
-    why = "The StatefulSet needs a headless Service named in its serviceName."
-    service = _require("Service", STATEFULSET, namespace, why)
+    needed = "The StatefulSet needs a headless Service named in its serviceName."
+    service = _require("Service", STATEFULSET, namespace, needed)
     sts = _require("StatefulSet", STATEFULSET, namespace, "Apply your StatefulSet YAML first.")
     found = statefulset_spec_problem(service, sts)
     if found:
@@ -382,7 +414,8 @@ def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
         missing = [n for n in wanted if n not in ready]
         return f"Pods not Ready yet: {', '.join(missing)}." if missing else None
 
-    pods = _settle("Pod", namespace, pods_problem, timeout)
+    why = _why(namespace, "StatefulSet", STATEFULSET)
+    pods = _settle("Pod", namespace, pods_problem, timeout, why=why)
     claims = [f"{t}-{pod}" for pod in wanted for t in templates]
 
     def claims_problem(pvcs: list[Obj]) -> str | None:
@@ -391,7 +424,7 @@ def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
         return f"Claims not Bound: {', '.join(missing)}." if missing else None
 
     remaining = max(0.0, timeout - (time.monotonic() - start))
-    _settle("PersistentVolumeClaim", namespace, claims_problem, remaining)
+    _settle("PersistentVolumeClaim", namespace, claims_problem, remaining, why=why)
     first = mine(pods)[wanted[0]]
     fqdn = f"{wanted[0]}.{STATEFULSET}.{namespace}.svc.cluster.local"
     deadline = time.monotonic() + min(15.0, max(timeout, 1.0))
