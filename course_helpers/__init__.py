@@ -29,6 +29,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
     **{n: (".kube._manifests", n) for n in ("apply", "delete", "get", "manifest", "patch", "show")},
     "available_manifests": (".kube._manifests", "available"),
+    "explain": (".kube._diagnose", "explain"),
     **{n: (".kube._namespaces", n) for n in ("cleanup", "namespace", "reset")},
     "show_refusal": (".kube._refusal", "show_refusal"),
     **{n: (".kube._wait", n) for n in ("WaitTimeout", "job_finished", "pods_ready", "until")},
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         PortInUseError,
     )
     from .kube._cluster_ops import add_node, nodes, pods, pods_per_node, remove_node, resolve
+    from .kube._diagnose import explain
     from .kube._manifests import apply, delete, get, manifest, patch, show
     from .kube._manifests import available as available_manifests
     from .kube._namespaces import cleanup, namespace, reset
@@ -124,6 +126,7 @@ __all__ = [
     "cleanup",
     "connect",
     "delete",
+    "explain",
     "get",
     "job_finished",
     "manifest",
