@@ -259,51 +259,116 @@ def diagnose(
     """
     wanted = None if names is None else set(names)
     workloads, pods, claims = _selected(snap, kind, wanted, label_selector)
+    found, told = _workload_causes(snap, workloads, pods)
+    found += _pod_and_claim_causes(snap, pods, claims, told)
+    involved = {uid_of(o) for o in (*pods, *claims)} | {
+        uid_of(w) for items in workloads.values() for w in items
+    }
+    found += event_causes(snap.events, involved - told, found)
+    return _merge(found)
+
+
+def _pods_of(workload: Obj, kind: str, snap: Snapshot, pods: list[Obj]) -> list[Obj]:
+    """Return the pods of ``workload`` (a Deployment's through its ReplicaSets)."""
+    owners = {uid_of(workload)}
+    if kind == "Deployment":
+        owners |= {
+            uid_of(r) for r in snap.workloads.get("ReplicaSet", []) if _owned_by_uid(r, owners)
+        }
+    return [p for p in pods if _owned_by_uid(p, owners)]
+
+
+def _wants_placement(workload: Obj, kind: str, pods: list[Obj]) -> bool:
+    """Tell whether ``workload`` has pods to place: unscheduled ones, or none yet."""
+    alive = [p for p in pods if not meta(p).get("deletionTimestamp")]
+    if any(
+        not (p.get("spec") or {}).get("nodeName")
+        and (p.get("status") or {}).get("phase", "Pending") == "Pending"
+        for p in alive
+    ):
+        return True
+    if alive:
+        return False
+    spec = workload.get("spec") or {}
+    if kind == "Job":
+        finished = any(
+            (condition(workload, c) or {}).get("status") == "True" for c in ("Complete", "Failed")
+        )
+        return not finished and not spec.get("suspend")
+    return int(spec.get("replicas", 1)) > 0
+
+
+def _workload_causes(
+    snap: Snapshot, workloads: dict[str, list[Obj]], pods: list[Obj]
+) -> tuple[list[Cause], set[str]]:
+    """Return the workloads' causes and the uids of pods and claims those causes explain."""
     found: list[Cause] = []
+    told: set[str] = set()
+    for kind in ("Deployment", "ReplicaSet", "StatefulSet", "Job"):
+        for workload in workloads.get(kind, []):
+            if kind == "ReplicaSet" and meta(workload).get("ownerReferences"):
+                continue  # its Deployment speaks for it
+            mine = _pods_of(workload, kind, snap, pods)
+            if not _wants_placement(workload, kind, mine):
+                continue
+            template = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
+            who = (kind, name_of(workload))
+            placed = placement_causes(template, snap.nodes, " ".join(who))
+            if placed:
+                found += [Cause(c.text, c.final, who) for c in placed]
+                told |= {uid_of(p) for p in mine if not (p.get("spec") or {}).get("nodeName")}
     for job in workloads.get("Job", []):
-        found += job_causes(job, [p for p in pods if _owned_by_uid(p, {uid_of(job)})])
-    said: set[str] = set()  # claims whose template's missing class is already said
+        mine = _pods_of(job, "Job", snap, pods)
+        job_found = job_causes(job, mine)
+        if any(c.final for c in job_found):
+            told |= {uid_of(p) for p in mine if (p.get("status") or {}).get("phase") == "Failed"}
+        found += job_found
     for sts in workloads.get("StatefulSet", []):
-        mine = [p for p in pods if _owned_by_uid(p, {uid_of(sts)})]
-        found += statefulset_causes(sts, mine, snap.storage_classes)
+        found += statefulset_causes(
+            sts, _pods_of(sts, "StatefulSet", snap, pods), snap.storage_classes
+        )
         for template, class_name in missing_template_classes(sts, snap.storage_classes).items():
-            said |= {
-                name_of(c)
+            told |= {
+                uid_of(c)
                 for c in snap.claims
                 if name_of(c).startswith(f"{template}-{name_of(sts)}-")
                 and (c.get("spec") or {}).get("storageClassName") == class_name
             }
     for ds in workloads.get("DaemonSet", []):
         found += daemonset_causes(ds, snap.nodes)
+    return found, told
+
+
+def _pod_and_claim_causes(
+    snap: Snapshot, pods: list[Obj], claims: list[Obj], told: set[str]
+) -> list[Cause]:
+    """Return why each pod (and each claim it uses, or that was asked about) is stuck."""
+    found: list[Cause] = []
     by_claim = {name_of(c): c for c in snap.claims}
-    claims_done = set(said)
+    done = {name_of(c) for c in snap.claims if uid_of(c) in told}
     for pod in sorted(pods, key=lambda p: natural_key(name_of(p))):
         for claim_name in _claim_names(pod):
-            if claim_name in claims_done:
+            if claim_name in done:
                 continue
-            claims_done.add(claim_name)
+            done.add(claim_name)
             claim = by_claim.get(claim_name)
-            if claim is None:
-                if not meta(pod).get("deletionTimestamp"):
-                    found.append(
-                        Cause(
-                            f"Pod {name_of(pod)} needs PersistentVolumeClaim {claim_name}, "
-                            "which does not exist.",
-                            about=("Pod", name_of(pod)),
-                        )
+            if claim is not None:
+                found += claim_causes(claim, snap.storage_classes, snap.events)
+            elif not meta(pod).get("deletionTimestamp"):
+                found.append(
+                    Cause(
+                        f"Pod {name_of(pod)} needs PersistentVolumeClaim {claim_name}, "
+                        "which does not exist.",
+                        about=("Pod", name_of(pod)),
                     )
-                continue
-            found += claim_causes(claim, snap.storage_classes, snap.events)
-        found += pod_causes(pod, snap.nodes)
+                )
+        if uid_of(pod) not in told:
+            found += pod_causes(pod, snap.nodes)
     for claim in claims:
-        if name_of(claim) not in claims_done:
-            claims_done.add(name_of(claim))
+        if name_of(claim) not in done:
+            done.add(name_of(claim))
             found += claim_causes(claim, snap.storage_classes, snap.events)
-    involved = {uid_of(o) for o in (*pods, *claims)} | {
-        uid_of(w) for items in workloads.values() for w in items
-    }
-    found += event_causes(snap.events, involved, found)
-    return _merge(found)
+    return found
 
 
 def _merge(found: list[Cause]) -> list[Cause]:
@@ -349,15 +414,19 @@ def _statefulset_claims(sts: Obj) -> list[str]:
 
 
 def _class_list(classes: list[Obj]) -> str:
+    """Say which StorageClasses exist: "this cluster has only standard, the default"."""
     if not classes:
         return "this cluster has no StorageClass at all"
-    shown = [
-        f"{name_of(c)} (the default)"
+    default = {
+        name_of(c)
+        for c in classes
         if (meta(c).get("annotations") or {}).get(DEFAULT_CLASS) == "true"
-        else name_of(c)
-        for c in sorted(classes, key=name_of)
-    ]
-    return f"the StorageClasses here are: {', '.join(shown)}"
+    }
+    names = sorted(name_of(c) for c in classes)
+    if len(names) == 1:
+        return f"this cluster has only {names[0]}" + (", the default" if default else "")
+    shown = [f"{n} (the default)" if n in default else n for n in names]
+    return f"this cluster has {', '.join(shown)}"
 
 
 def claim_causes(claim: Obj, classes: list[Obj], events: list[Obj]) -> list[Cause]:
@@ -369,7 +438,7 @@ def claim_causes(claim: Obj, classes: list[Obj], events: list[Obj]) -> list[Caus
         >>> print(claim_causes(claim, [{"metadata": {"name": "standard"}}], [])[0].text)
         ... # doctest: +NORMALIZE_WHITESPACE
         PersistentVolumeClaim data-db-0 asks for StorageClass 'fast', which does not exist
-        (the StorageClasses here are: standard), so no volume is made for it and its pod
+        (this cluster has only standard), so no volume is made for it and its pod
         cannot start. Use one that exists in storageClassName, or leave the field out to
         get the default.
     """
@@ -394,7 +463,7 @@ def claim_causes(claim: Obj, classes: list[Obj], events: list[Obj]) -> list[Caus
         return [
             Cause(
                 f"PersistentVolumeClaim {name} names no StorageClass and the cluster has no "
-                f"default one ({_class_list(classes)}): set storageClassName.",
+                f"default one; {_class_list(classes)}: set storageClassName.",
                 final=True,
                 about=about,
             )
@@ -585,7 +654,8 @@ def placement_causes(spec: Obj, nodes: list[Obj], who: str) -> list[Cause]:
         >>> print(placement_causes({"nodeSelector": {"disk": "SSD"}}, nodes, "Pod p")[0].text)
         ... # doctest: +NORMALIZE_WHITESPACE
         Pod p can run on no node: its nodeSelector asks for disk=SSD, but the nodes have
-        disk=ssd on w1. Fix the label in spec.template.spec.nodeSelector (or label a node).
+        disk=ssd on w1. Fix the nodeSelector, or label a node (`kubectl label node <name>
+        <key>=<value>`).
     """
     if not nodes:
         return [Cause(f"The cluster has no nodes, so {who} cannot run anywhere.", final=True)]
@@ -600,7 +670,7 @@ def placement_causes(spec: Obj, nodes: list[Obj], who: str) -> list[Cause]:
             return [
                 Cause(
                     f"{who} can run on no node: its nodeSelector asks for {parts}. Fix the "
-                    "label in spec.template.spec.nodeSelector (or label a node).",
+                    "nodeSelector, or label a node (`kubectl label node <name> <key>=<value>`).",
                     final=True,
                 )
             ]
@@ -651,7 +721,7 @@ def placement_causes(spec: Obj, nodes: list[Obj], who: str) -> list[Cause]:
         return [
             Cause(
                 f"{who} can run on no node: it requests {'; '.join(too_big)}. Lower "
-                "resources.requests in the pod template.",
+                "the container's resources.requests.",
                 final=True,
             )
         ]
@@ -775,7 +845,7 @@ def job_causes(job: Obj, pods: list[Obj]) -> list[Cause]:
             nth = {1: "first", 2: "second", 3: "third", 4: "fourth"}.get(limit + 1, f"#{limit + 1}")
             budget = (
                 f": {failed} pods failed, and its backoffLimit {limit} allows {limit} "
-                f"retries, so it stopped at the {nth} failure."
+                f"retr{'y' if limit == 1 else 'ies'}, so it stopped at the {nth} failure."
             )
         elif reason == "DeadlineExceeded":
             budget = (
@@ -832,7 +902,7 @@ def statefulset_causes(sts: Obj, pods: list[Obj], classes: list[Obj]) -> list[Ca
         >>> print(statefulset_causes(sts, [], [{"metadata": {"name": "standard"}}])[0].text)
         ... # doctest: +NORMALIZE_WHITESPACE
         StatefulSet db's volumeClaimTemplate data asks for StorageClass 'fast', which does not
-        exist (the StorageClasses here are: standard): its claims data-db-0, data-db-1 stay
+        exist (this cluster has only standard), so its claims data-db-0, data-db-1 stay
         Pending and its pods cannot start. Fix storageClassName in volumeClaimTemplates (or
         leave it out to get the default). The templates cannot change in place and a claim
         keeps its class: delete the StatefulSet and those claims, then apply again.
@@ -843,7 +913,7 @@ def statefulset_causes(sts: Obj, pods: list[Obj], classes: list[Obj]) -> list[Ca
     found = [
         Cause(
             f"StatefulSet {name}'s volumeClaimTemplate {template} asks for StorageClass "
-            f"{wanted!r}, which does not exist ({_class_list(classes)}): its claims "
+            f"{wanted!r}, which does not exist ({_class_list(classes)}), so its claims "
             f"{', '.join(f'{template}-{name}-{i}' for i in range(start, start + replicas))} "
             "stay Pending and its pods cannot start. Fix storageClassName in "
             "volumeClaimTemplates (or leave it out to get the default). The templates cannot "
@@ -898,7 +968,8 @@ def daemonset_causes(ds: Obj, nodes: list[Obj]) -> list[Cause]:
         if found
         else f"DaemonSet {name} wants a pod on 0 nodes: no node matches its pod template."
     )
-    return [Cause(reason + " (desired: 0 pods.)", final=True, about=("DaemonSet", name))]
+    reason = reason.replace("can run on no node", "can run on no node (desired: 0 pods)", 1)
+    return [Cause(reason, final=True, about=("DaemonSet", name))]
 
 
 # -- events ------------------------------------------------------------------------------------
