@@ -321,7 +321,12 @@ def _workload_causes(
         mine = _pods_of(job, "Job", snap, pods)
         job_found = job_causes(job, mine)
         if any(c.final for c in job_found):
-            told |= {uid_of(p) for p in mine if (p.get("status") or {}).get("phase") == "Failed"}
+            told |= {
+                uid_of(p)
+                for p in mine
+                if (p.get("status") or {}).get("phase") == "Failed"
+                or meta(p).get("deletionTimestamp")
+            }
         found += job_found
     for sts in workloads.get("StatefulSet", []):
         found += statefulset_causes(

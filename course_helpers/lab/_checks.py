@@ -268,7 +268,8 @@ def check_parallel_job(namespace: str, timeout: float = 60) -> str:
         if current is None:
             return f"Job {JOB} was deleted while the check waited."
         status = current.get("status") or {}
-        if condition_true(current, "Failed"):
+        # FailureTarget comes first; Failed follows once the Job's pods have stopped.
+        if condition_true(current, "Failed") or condition_true(current, "FailureTarget"):
             raise CheckFailed(
                 f"Job {JOB} Failed: {status.get('failed', 0)} pods failed, more than its "
                 f"backoffLimit {BACKOFF_LIMIT} allows. Look at its pods (ch.pods(ns)) and their "
