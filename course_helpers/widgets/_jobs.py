@@ -98,7 +98,8 @@ class JobProgress(LiveWidget):
     """Active, succeeded and failed pods of one or more Jobs over time.
 
     Each Job gets its own panel, side by side, with a dashed line at its target
-    ``completions`` and a dotted one at its ``parallelism`` limit (the ceiling
+    ``completions`` (none for a work-queue Job, which leaves ``completions``
+    unset) and a dotted one at its ``parallelism`` limit (the ceiling
     for *active*), each labelled just above the line, at its right end unless
     a counter steps through there (see :func:`._job_layout.label_spot`), so the labels never
     sit on the data. Counters come from the Job's ``.status``; the x axis is
@@ -277,7 +278,8 @@ class JobProgress(LiveWidget):
         state = job_state(job)
         completions, parallelism = self.targets(name)
         done = self.series[name][-1].succeeded if self.series[name] else 0
-        goal = f"{done}/{completions}" if completions is not None else f"{done} done"
+        # No completions: a work queue, done once one pod has succeeded and none is active.
+        goal = f"{done}/{completions}" if completions is not None else f"{done} done, work queue"
         return f"{name}: {state}, {goal}, parallelism {parallelism}"
 
     def _summary(self) -> str:

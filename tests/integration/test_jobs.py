@@ -123,3 +123,17 @@ def test_job_pods_are_ready_before_they_complete(namespace: str) -> None:
     done = ch.until("Pod", namespace, watch, "a completed pod", timeout=60)
     finished = [p["metadata"]["name"] for p in done if p["status"].get("phase") == "Succeeded"]
     assert set(finished) <= seen_ready
+
+
+def test_work_queue_job_completes_once_one_pod_succeeded_and_all_stopped(namespace: str) -> None:
+    ch.apply("job-work-queue", namespace, quiet=True)
+    assert ch.job_finished(namespace, "drain-queue", timeout=60) == "Complete"
+    job = ch.get("Job", "drain-queue", namespace)
+    assert job is not None
+    assert job["spec"].get("completions") is None
+    assert job["status"].get("active", 0) == 0
+    pods = ch.pods(namespace, label_selector="job-name=drain-queue")
+    # parallelism pods started together, none after the first success, all stopped
+    assert len(pods) == job["spec"]["parallelism"] == 3
+    assert set(pods["phase"]) == {"Succeeded"}
+    assert job["status"]["succeeded"] == 3

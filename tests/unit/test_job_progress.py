@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fakes import DATA, recording
 
+from course_helpers.kube._watch import WatchEvent
 from course_helpers.widgets import JobProgress, Replay
 from course_helpers.widgets._job_layout import (
     CHAR_PX,
@@ -251,3 +252,31 @@ def test_equal_targets_share_one_label() -> None:
     parallelism = _label(progress, "broken-task", "parallelism")
     assert completions.visible and not parallelism.visible
     assert completions.text == "completions = 1<br>parallelism = 1"
+
+
+def _work_queue_events() -> list[WatchEvent]:
+    """A work-queue Job (parallelism 3, completions unset) from start to Complete."""
+    spec = {"parallelism": 3, "backoffLimit": 6, "completionMode": "NonIndexed"}
+    meta = {"name": "drain-queue", "namespace": NS, "uid": "u-1"}
+    steps = [(0, 0, None), (3, 0, None), (2, 1, None), (0, 3, "Complete")]
+    events = []
+    for t, (active, succeeded, done) in enumerate(steps):
+        status: dict[str, Any] = {"active": active, "succeeded": succeeded}
+        if done:
+            status["conditions"] = [{"type": done, "status": "True"}]
+        job = {"kind": "Job", "metadata": meta, "spec": spec, "status": status}
+        events.append(WatchEvent("Job", "ADDED" if t == 0 else "MODIFIED", job, 100.0 + t))
+    return events
+
+
+def test_a_work_queue_job_draws_no_completions_target() -> None:
+    progress = JobProgress("drain-queue", NS, source=_work_queue_events())
+    traces = _traces(progress, "drain-queue")
+    assert traces["completions (target)"].x == ()
+    assert traces["parallelism limit"].y == (3, 3)
+    assert not _label(progress, "drain-queue", "completions").visible
+    assert _label(progress, "drain-queue", "parallelism").text == "parallelism = 3"
+    assert progress.panel_title("drain-queue") == (
+        "drain-queue: Complete, 3 done, work queue, parallelism 3"
+    )
+    assert progress.to_frame()["completions"].isna().all()

@@ -76,7 +76,13 @@ def test_huge_immutable_field_dumps_are_trimmed() -> None:
 
 
 def test_job_manifests_teach_real_commands_and_simulated_timings() -> None:
-    for name in ("job-single", "job-fixed-completions", "job-parallel", "job-failing"):
+    for name in (
+        "job-single",
+        "job-fixed-completions",
+        "job-parallel",
+        "job-failing",
+        "job-work-queue",
+    ):
         job = _manifests.parse(_manifests.manifest(name))[0]
         template = job["spec"]["template"]
         assert template["spec"]["restartPolicy"] in ("Never", "OnFailure")
@@ -166,3 +172,14 @@ def test_postgres_gets_a_password_and_a_data_directory_below_the_mount() -> None
                 for mount in mounts:
                     assert env.get("PGDATA", "").startswith(mount + "/"), (mount, env)
     assert seen >= 2, "the lab's solution and its starting YAML both run postgres"
+
+
+def test_work_queue_job_sets_parallelism_and_leaves_completions_unset() -> None:
+    # The Job documentation's third kind: with completions unset the Job is complete
+    # once one pod has succeeded and all have stopped (pkg/controller/job, syncJob).
+    job = _manifests.parse(_manifests.manifest("job-work-queue"))[0]
+    assert job["spec"]["parallelism"] > 1
+    assert "completions" not in job["spec"]
+    template = job["spec"]["template"]
+    run_for = template["metadata"]["annotations"]["course.kwok/run-for"]
+    assert f"sleep {run_for.removesuffix('s')}" in template["spec"]["containers"][0]["command"][-1]
