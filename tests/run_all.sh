@@ -32,9 +32,23 @@ export COURSE_CLUSTER=embedded
 course-cluster up
 run_pytest tests/integration -m integration -q
 
-echo "== notebooks (nbval)"
-run_pytest notebooks --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg \
-  -p no:randomly -q -o addopts="" -o testpaths=notebooks
+echo "== notebooks (nbval): cluster and kernel on one CPU, as on Binder; each notebook twice"
+# The cluster restarts confined to CPU 0 (its processes inherit the affinity), and
+# pytest runs there too, so every kernel it starts does. Nothing a notebook checks may
+# depend on the machine's speed. Each notebook runs twice in a row with no reset in
+# between, as a learner re-running it does (--keep-duplicates keeps the second run).
+course-cluster down
+taskset -c 0 course-cluster up
+notebooks=()
+for nb in notebooks/*.ipynb; do notebooks+=("$nb" "$nb"); done
+nbval_start=$SECONDS
+(
+  taskset -c -p 0 "$BASHPID" >/dev/null  # this subshell, pytest and its kernels: CPU 0
+  run_pytest "${notebooks[@]}" --keep-duplicates --nbval-lax \
+    --nbval-sanitize-with tests/nbval-sanitize.cfg \
+    -p no:randomly -q -o addopts="" -o testpaths=notebooks
+)
+echo "nbval stage (one CPU, every notebook twice) took $((SECONDS - nbval_start))s"
 
 echo "== browser end-to-end (JupyterLab in headless Chromium)"
 bash tests/e2e/setup.sh
