@@ -29,7 +29,7 @@ def test_lab_4_with_a_missing_storage_class_names_it_at_once(namespace: str) -> 
     wrong = _lab_solution(
         4, "      accessModes:", "      storageClassName: fast\n      accessModes:"
     )
-    ch.apply(wrong, namespace, quiet=True)
+    ch.apply(wrong, namespace)
     started = time.monotonic()
     with pytest.raises(ch.lab.CheckFailed) as failed:
         ch.lab.check(4, namespace)
@@ -59,7 +59,6 @@ spec:
       containers: [{name: main, image: busybox}]
 """,
         namespace,
-        quiet=True,
     )
     with pytest.raises(ch.WaitTimeout) as failed:
         ch.pods_ready(namespace, 2, label_selector="app=gpu", timeout=3)
@@ -87,7 +86,6 @@ spec:
       containers: [{name: main, image: busybox, command: [sh, -c, "exit 3"]}]
 """,
         namespace,
-        quiet=True,
     )
     assert ch.job_finished(namespace, "broken", timeout=120) == "Failed"
     with pytest.raises(ch.WaitTimeout) as failed:
@@ -109,7 +107,7 @@ def test_lab_2_whose_pods_fail_says_the_exit_code(namespace: str) -> None:
     failing = _lab_solution(
         2, "course.kwok/run-for: 2s", 'course.kwok/run-for: 1s\n        course.kwok/exit-code: "1"'
     )
-    ch.apply(failing, namespace, quiet=True)
+    ch.apply(failing, namespace)
     with pytest.raises(ch.lab.CheckFailed) as failed:
         ch.lab.check_parallel_job(namespace, timeout=120)
     message = str(failed.value)
@@ -133,7 +131,6 @@ spec:
       containers: [{name: main, image: busybox}]
 """,
         namespace,
-        quiet=True,
     )
 
     def observed(daemonsets: list[Obj]) -> bool:
@@ -179,7 +176,6 @@ spec:
     resources: {requests: {cpu: "64", memory: 1Gi}}
 """,
         namespace,
-        quiet=True,
     )
     with pytest.raises(ch.WaitTimeout) as failed:
         ch.pods_ready(namespace, 1, label_selector="app=huge", timeout=2)
@@ -202,8 +198,35 @@ spec:
   containers: [{name: main, image: busybox}]
 """,
         namespace,
-        quiet=True,
     )
     with pytest.raises(ch.WaitTimeout) as failed:
         ch.pods_ready(namespace, 1, label_selector="app=patient", timeout=2)
     assert f"{node} has course.dev/maintenance=yes:NoSchedule" in str(failed.value)
+
+
+def test_a_statefulset_stuck_at_ordinal_0_says_the_next_ones_wait(namespace: str) -> None:
+    ch.apply(
+        """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: cache}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec:
+      nodeSelector: {course.dev/disk: nvme}
+      containers: [{name: main, image: busybox}]
+""",
+        namespace,
+    )
+    ch.until("Pod", namespace, lambda pods: len(pods) == 1, "cache-0 to exist", timeout=30)
+    with pytest.raises(ch.WaitTimeout) as failed:
+        ch.pods_ready(namespace, 3, label_selector="app=cache", timeout=2)
+    message = str(failed.value)
+    assert (
+        "StatefulSet cache can run on no node: its nodeSelector asks for course.dev/disk=nvme"
+        in message
+    )
+    assert "cache-1, cache-2 will be created only once cache-0 is Ready, and it is not" in message
