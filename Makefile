@@ -21,8 +21,9 @@ cluster: $(STAMP)
 	$(BIN)/course-cluster install
 	$(BIN)/course-cluster up
 
+# `course-cluster env`: JupyterLab's terminals get the course's kubectl and kubeconfig.
 course: cluster
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
+	eval "$$($(BIN)/course-cluster env)" && $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) \
 		notebooks/00-start-here.ipynb
 

@@ -15,6 +15,7 @@ what is Kubernetes'::
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from . import lab as lab  # Lab 06: ch.lab.check(1, ns), ch.lab.hint(1), ...
@@ -101,6 +102,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+def _register_kubectl_magic() -> None:
+    """Register ``%kubectl``/``%%kubectl`` under IPython; without it (the CLI), nothing loads."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        from .kube._magic import register
+
+        register(shell)
+
+
+_register_kubectl_magic()
 
 
 __all__ = [

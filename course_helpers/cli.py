@@ -7,6 +7,7 @@ import sys
 
 from .cluster import _binaries, _embedded
 from .errors import CourseError
+from .kube import _kubectl
 
 
 def _status() -> int:
@@ -27,6 +28,21 @@ def _status() -> int:
     return 0 if running else 1
 
 
+def _kubectl_env(log: _binaries.Log, rewrite: bool) -> None:
+    """Print the shell lines for the course's kubectl.
+
+    The one-context kubeconfig becomes the embedded cluster's when ``rewrite``
+    (it was just started) or when none was written yet.
+    """
+    embedded = _embedded.kubeconfig_path()
+    if embedded.exists() and (rewrite or not _kubectl.kubeconfig_path().exists()):
+        _kubectl.write_kubeconfig(str(embedded), _embedded.CONTEXT)
+    link = _kubectl.bin_dir() / "kubectl"
+    if rewrite or not link.is_symlink():  # missing, or the stand-in: maybe built since
+        _kubectl.install_kubectl(log=log)
+    print("\n".join(_kubectl.env_lines()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``course-cluster`` argument parser, one subcommand per action.
 
@@ -41,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--nodes", type=int, default=3, help="worker nodes to start with")
     sub.add_parser("down", help="stop the embedded cluster and delete its state")
     sub.add_parser("status", help="say whether the embedded cluster runs, and where")
-    sub.add_parser("env", help="print `export KUBECONFIG=...` for kubectl in a shell")
+    sub.add_parser(
+        "env", help="print `export KUBECONFIG=... PATH=...` for the course's kubectl in a shell"
+    )
     return parser
 
 
@@ -58,13 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:<24} {path}")
         elif args.command == "up":
             _embedded.up(nodes=args.nodes, log=log)
-            print(f"export KUBECONFIG={_embedded.kubeconfig_path()}")
+            _kubectl_env(log, rewrite=True)
         elif args.command == "down":
             _embedded.down(log=log)
+            _kubectl.forget_embedded(_embedded.CONTEXT)
         elif args.command == "status":
             return _status()
         elif args.command == "env":
-            print(f"export KUBECONFIG={_embedded.kubeconfig_path()}")
+            _kubectl_env(lambda m: print(m, file=sys.stderr), rewrite=False)
     except CourseError as exc:
         print(f"course-cluster {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from kubernetes import config as k8s_config
 from ..cluster import _embedded
 from ..cluster._binaries import Log
 from ..errors import ClusterError, ContextRefusedError
+from . import _kubectl
 
 LOCAL_PREFIXES = ("kind-", "k3d-", "kwok-")
 LOCAL_NAMES = ("minikube", "docker-desktop", "rancher-desktop", "orbstack", "colima")
@@ -92,8 +93,8 @@ def looks_local(context: str, server: str) -> bool:
 
 
 def _user_kubeconfig() -> str:
-    """Return the user's kubeconfig path(s), read now rather than at import time."""
-    return os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    """Return the user's kubeconfig path(s), read now (not the one-context copy for kubectl)."""
+    return _kubectl.user_kubeconfig()
 
 
 def _user_contexts() -> tuple[list[str], str | None]:
@@ -221,6 +222,7 @@ def connect(context: str | None = None, nodes: int = 3, log: Log = print) -> Clu
         dns_port=dns_port,
     )
     set_api_client(api, info)
+    _kubectl.export(info.context, info.embedded, info.version, log)  # for !kubectl, %%kubectl
     return info
 
 

@@ -1,0 +1,140 @@
+"""``%%kubectl`` and ``%kubectl``: kubectl in a notebook cell, on the helpers' cluster.
+
+``import course_helpers`` registers both under IPython. The first line is
+kubectl's arguments; IPython expands ``{ns}`` and ``$ns`` in it exactly as in
+``!`` commands. A cell's body is kubectl's standard input::
+
+    %%kubectl apply -n {ns} -f -
+    apiVersion: batch/v1
+    kind: Job
+    ...
+
+    %kubectl get pods -n {ns} -o wide
+
+Output and errors appear as kubectl prints them, while it runs; a failing
+command shows kubectl's own message, never a Python traceback. The command is
+always the course's kubectl (see ``_kubectl``) with ``--kubeconfig`` set to the
+one-context kubeconfig ``connect()`` wrote, so it reaches only the chosen cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+from . import _kubectl, _session
+
+#: Arguments that would point kubectl at another cluster or credentials.
+REFUSED = ("--kubeconfig", "--server", "-s", "--token", "--username", "--password")
+
+
+def kubectl_args(line: str) -> list[str] | str:
+    """Split a magic's (already expanded) line into kubectl's arguments.
+
+    Returns the arguments, or a message saying why the line is refused.
+
+    Example:
+        >>> kubectl_args("get pods -n course-jobs -l 'app in (a, b)'")
+        ['get', 'pods', '-n', 'course-jobs', '-l', 'app in (a, b)']
+        >>> kubectl_args("kubectl get nodes")
+        ['get', 'nodes']
+    """
+    try:
+        args = shlex.split(line, comments=True)
+    except ValueError as exc:
+        return f"%kubectl: cannot split the arguments ({exc}): check the quotes."
+    if args[:1] == ["kubectl"]:  # `%%kubectl kubectl get pods` is a common slip
+        args = args[1:]
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        if name in REFUSED:
+            return (
+                f"%kubectl: {name} is not accepted here: the cell runs against the cluster "
+                "ch.connect() chose. Use `!kubectl ...` for anything else."
+            )
+    return args
+
+
+def _pump(process: subprocess.Popen[bytes], outputs: dict[int, IO[str]]) -> None:
+    """Copy the process's stdout and stderr to the cell as they arrive."""
+    with selectors.DefaultSelector() as selector:
+        assert process.stdout is not None and process.stderr is not None
+        for stream in (process.stdout, process.stderr):
+            os.set_blocking(stream.fileno(), False)
+            selector.register(stream, selectors.EVENT_READ)
+        while selector.get_map():
+            for key, _ in selector.select():
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                out = outputs[key.fd]
+                out.write(chunk.decode(errors="replace"))
+                out.flush()
+
+
+def run(args: Sequence[str], stdin: str | None = None) -> int:
+    """Run the course's kubectl with ``args`` on the chosen cluster; return its exit code.
+
+    Connects first when this kernel has not (as every helper does).
+
+    Example:
+        >>> run(["get", "nodes"])  # doctest: +SKIP
+        NAME       STATUS   ROLES    AGE   VERSION
+        ...
+        0
+    """
+    _session.cluster_info()
+    kubeconfig = _kubectl.kubeconfig_path()
+    command = [str(_kubectl.kubectl()), f"--kubeconfig={kubeconfig}", *args]
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    outputs = {process.stdout.fileno(): sys.stdout, process.stderr.fileno(): sys.stderr}
+    try:
+        if process.stdin is not None:
+            try:
+                process.stdin.write((stdin or "").encode())
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+        _pump(process, outputs)
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        print("(kubectl stopped)", file=sys.stderr)
+        return 130
+
+
+def kubectl(line: str, cell: str | None = None) -> None:
+    """The ``%kubectl`` line magic and ``%%kubectl`` cell magic (the body is stdin)."""
+    args = kubectl_args(line)
+    if isinstance(args, str):
+        print(args, file=sys.stderr)
+        return
+    if not args:
+        print(
+            "%kubectl: give kubectl's arguments, e.g. `%kubectl get pods -n {ns}`", file=sys.stderr
+        )
+        return
+    run(args, stdin=cell)
+
+
+def register(shell: Any) -> None:
+    """Register ``%kubectl`` and ``%%kubectl`` in an IPython shell (idempotent)."""
+    shell.register_magic_function(kubectl, magic_kind="line_cell", magic_name="kubectl")
