@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import BinaryError, ClusterError, PortInUseError
-from . import _binaries, _dns, _nodes
+from . import _binaries, _dns, _nodes, _podlogs
 from ._binaries import Log
 from ._paths import state_dir
 from ._process import is_ours, kill_if_ours
@@ -166,12 +166,27 @@ def _config_file() -> Path:
     options = {
         "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
         "kind": "KwokctlConfiguration",
-        "options": {"bindAddress": "127.0.0.1", "runtime": "binary", "securePort": True},
+        "options": {
+            "bindAddress": "127.0.0.1",
+            "runtime": "binary",
+            "securePort": True,
+            # Per-pod Logs objects point kwok at the files _podlogs writes.
+            # Never ClusterExec/Exec: they would run commands on this machine.
+            "enableCRDs": ["Logs"],
+        },
         "componentsPatches": [
             {
                 "name": "kube-apiserver",
-                "extraArgs": [{"key": "service-cluster-ip-range", "value": SERVICE_RANGE}],
-            }
+                "extraArgs": [
+                    {"key": "service-cluster-ip-range", "value": SERVICE_RANGE},
+                    # kubectl logs: reach kwok's kubelet endpoint by the nodes' InternalIP.
+                    {"key": "kubelet-preferred-address-types", "value": "InternalIP"},
+                ],
+            },
+            {
+                "name": "kwok-controller",
+                "extraArgs": [{"key": "node-ip", "value": "127.0.0.1"}],
+            },
         ],
     }
     docs = [yaml.safe_dump(options, sort_keys=False)]
@@ -267,6 +282,7 @@ def _up(nodes: int, log: Log, build: bool) -> ClusterState:
     if state and cluster_dir().exists() and is_running():
         log(f"embedded cluster already running at {state.server}")
         _dns.ensure(state.kubeconfig, CONTEXT, state.dns_port, log)
+        _podlogs.ensure(state.kubeconfig, CONTEXT)
         return state
     if cluster_dir().exists():
         log("found a stale embedded cluster (some of its processes are gone): removing it")
@@ -313,6 +329,7 @@ def _up(nodes: int, log: Log, build: bool) -> ClusterState:
     state = ClusterState(kubeconfig=str(kubeconfig_path()), server=server, dns_port=dns_port)
     state.save()
     dns = _dns.start(state.kubeconfig, CONTEXT, dns_port)
+    _podlogs.start(state.kubeconfig, CONTEXT)
     _nodes.bootstrap(str(kubeconfig), nodes, log)
     _dns.wait_answering(dns, dns_port, log)
     log(
@@ -330,6 +347,7 @@ def down(log: Log = print) -> bool:
 
 def _down(log: Log) -> bool:
     _dns.stop()
+    _podlogs.stop()
     if not cluster_dir().exists():
         _state_file().unlink(missing_ok=True)
         log("no embedded cluster to stop")

@@ -104,10 +104,11 @@ def test_start_brings_the_cluster_up_and_a_second_launch_reuses_it(
     state = Path(launch_env["COURSE_STATE_DIR"])
     log = state / "binder-start.log"
     kubeconfig = state / "kubeconfig"
+    for_kubectl = state / "kubectl" / "kubeconfig"
 
     first = _launch(launch_env, tmp_path / "first.json")
     assert first["args"] == ["--ip=0.0.0.0", "lab"], "the stand-in did not get its arguments"
-    assert first["KUBECONFIG"] == str(kubeconfig)
+    assert first["KUBECONFIG"] == str(for_kubectl)
 
     text = _wait_for_log(log, ended=1)
     assert "== course-cluster up exited with status 0" in text, text
@@ -118,9 +119,14 @@ def test_start_brings_the_cluster_up_and_a_second_launch_reuses_it(
     # The kubeconfig is where connect() looks, and its current context is the cluster.
     config = yaml.safe_load(kubeconfig.read_text())
     assert config["current-context"] == "kwok-course"
-    # kubectl of the pinned version is on the PATH the notebook server gets.
-    kubectl_dir = str(Path(str(first["PATH"]).split(os.pathsep)[0]))
-    assert (Path(kubectl_dir) / "kubectl").exists(), first["PATH"]
+    # A terminal's kubectl: the pinned one, first on PATH, with only the cluster's context.
+    kubectl_dir = Path(str(first["PATH"]).split(os.pathsep)[0])
+    assert os.listdir(kubectl_dir) == ["kubectl"], first["PATH"]
+    terminal = {**launch_env, "PATH": str(first["PATH"]), "KUBECONFIG": str(for_kubectl)}
+    contexts = _run(terminal, "kubectl", "config", "get-contexts", "-o", "name")
+    assert contexts.stdout.split() == ["kwok-course"], contexts.stderr
+    version = _run(terminal, "kubectl", "version", "-o", "json")
+    assert '"gitVersion": "v1.36.1"' in version.stdout, version.stdout + version.stderr
 
     # A kernel with the launch's environment (KUBECONFIG, no COURSE_CLUSTER) reuses it.
     kernel_env = {**launch_env, "KUBECONFIG": str(first["KUBECONFIG"])}
@@ -137,7 +143,7 @@ def test_start_brings_the_cluster_up_and_a_second_launch_reuses_it(
     # Second launch (a restarted server, say) with the cluster up: nothing breaks.
     second = _launch(launch_env, tmp_path / "second.json")
     assert second["args"] == ["--ip=0.0.0.0", "lab"]
-    assert second["KUBECONFIG"] == str(kubeconfig)
+    assert second["KUBECONFIG"] == str(for_kubectl)
     text = _wait_for_log(log, ended=2)
     assert text.count("== course-cluster up exited with status 0") == 2, text
     assert "embedded cluster already running" in text.split("binder/start")[-1], text
