@@ -14,7 +14,7 @@ schedule the way the controller does:
   starts with ``*`` or ``?`` and has no step above 1, and then ANDs day-of-month
   with day-of-week; otherwise it ORs them. croniter ORs ``0 0 */1 * MON``
   (every day) where the controller ANDs it (Mondays); cronsim follows Vixie cron
-  and ANDs ``0 0 */2 * MON`` where the controller ORs it.
+  and ANDs ``0 0 */2 * MON`` where the controller ORs it, and knows no ``@daily``.
 * robfig accepts ``?`` in every field, ``*-5``, ``?/2`` and empty list items
   (``0,,30``); croniter refuses them. robfig refuses what croniter accepts:
   day-of-week 7, ``L``, ``W``, ``#``, six or seven fields, ``@DAILY``, ``5-1``.
@@ -35,8 +35,9 @@ So this module parses robfig's grammar into value sets, hands croniter an
 explicit, canonical expression (``*`` only for a robfig "star" field, so that
 croniter's OR/AND choice is robfig's), drops croniter's moved times inside a
 skipped hour, and steps ``@every`` itself. ``TZ=``/``CRON_TZ=`` prefixes are
-read (the API refuses them in new schedules since v1.27, but an object created
-earlier may still carry one, and then the controller honours it).
+read: the v1.36 API refuses them in a new schedule (an update may keep one the
+object already had), and the controller honours one it finds. croniter 6.0
+walked DST changes and leap days wrongly in this comparison; 6.1 on agree.
 
 Example:
     >>> from datetime import datetime, UTC
