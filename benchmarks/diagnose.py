@@ -57,14 +57,14 @@ def _check_4(ns: str, with_diagnosis: bool) -> tuple[float, int]:
 
         return why
 
-    _checks._why = counting  # type: ignore[assignment]
+    _checks._why = counting
     try:
         started = time.perf_counter()
         ch.lab.apply_solution(4, ns)
         ch.lab.check_statefulset_storage(ns, timeout=120)
         return time.perf_counter() - started, calls[0]
     finally:
-        _checks._why = original  # type: ignore[assignment]
+        _checks._why = original
 
 
 def _wrong_class(ns: str) -> float:
