@@ -764,16 +764,17 @@ def pod_causes(pod: Obj, nodes: list[Obj]) -> list[Cause]:
             ]
         return []
     waiting = [
-        (c.get("name"), (c.get("state") or {}).get("waiting") or {})
-        for c in (status.get("containerStatuses") or [])
-        + (status.get("initContainerStatuses") or [])
+        (c, (c.get("state") or {}).get("waiting") or {})
+        for c in (status.get("initContainerStatuses") or [])
+        + (status.get("containerStatuses") or [])
         if (c.get("state") or {}).get("waiting")
     ]
     stuck = [
-        f"container {n} is waiting ({w.get('reason')}"
+        f"container {c.get('name')} is waiting ({w.get('reason')}"
         + (f": {_clip(w.get('message'))}" if w.get("message") else "")
         + ")"
-        for n, w in waiting
+        + _last_exit(c)
+        for c, w in waiting
         if w.get("reason") not in (None, "ContainerCreating", "PodInitializing")
     ]
     if stuck:
@@ -847,7 +848,7 @@ def job_causes(job: Obj, pods: list[Obj]) -> list[Cause]:
         reason, message = ended.get("reason"), ended.get("message")
         detail = f" ({reason}: {message})" if reason else ""
         if reason == "BackoffLimitExceeded":
-            nth = {1: "first", 2: "second", 3: "third", 4: "fourth"}.get(limit + 1, f"#{limit + 1}")
+            nth = _ordinal(limit + 1)
             budget = (
                 f": {failed} pods failed, and its backoffLimit {limit} allows {limit} "
                 f"retr{'y' if limit == 1 else 'ies'}, so it stopped at the {nth} failure."
@@ -880,11 +881,33 @@ def job_causes(job: Obj, pods: list[Obj]) -> list[Cause]:
         return [
             Cause(
                 f"Job {name} has {failed} failed pod(s) so far; its backoffLimit {limit} "
-                f"fails the Job at the {limit + 1}th.{why_pods}",
+                f"fails the Job at the {_ordinal(limit + 1)} failure. After each failure the "
+                "Job controller waits before it makes the next pod (10 s, then doubling, at "
+                f"most 10 min).{why_pods}",
                 about=about,
             )
         ]
     return []
+
+
+def _ordinal(n: int) -> str:
+    """Return "first", "second", ... "tenth", then "11th", "22nd"."""
+    words = [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+    ]
+    if 1 <= n <= len(words):
+        return words[n - 1]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def missing_template_classes(sts: Obj, classes: list[Obj]) -> dict[str, str]:

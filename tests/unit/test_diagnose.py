@@ -498,3 +498,31 @@ def test_a_workload_whose_template_fits_no_node_says_so_before_any_pod_exists() 
         "ns", pods=pods, workloads={"Deployment": [deployment], "ReplicaSet": [rs]}, nodes=NODES
     )
     assert [c.text for c in diagnose(snap, "Deployment", ["gpu"])] == [cause.text]  # not per pod
+
+
+def test_a_job_between_retries_says_when_it_fails_and_that_it_backs_off() -> None:
+    job = {"metadata": {"name": "j", "uid": "uid-j"}, "spec": {}, "status": {"failed": 2}}
+    [cause] = diagnose(Snapshot("ns", workloads={"Job": [job]}, nodes=NODES), "Job", ["j"])
+    assert not cause.final
+    assert "2 failed pod(s) so far; its backoffLimit 6 fails the Job at the seventh failure" in (
+        cause.text
+    )
+    assert "10 s, then doubling" in cause.text
+
+
+def test_a_crash_looping_container_shows_its_last_exit() -> None:
+    p = pod("p", nodeName="worker-1")
+    p["status"]["phase"] = "Running"
+    p["status"]["containerStatuses"] = [
+        {
+            "name": "main",
+            "restartCount": 4,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}},
+            "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}},
+        }
+    ]
+    [cause] = diagnose(Snapshot("ns", pods=[p], nodes=NODES), "Pod", ["p"])
+    assert cause.text == (
+        "Pod p on worker-1: container main is waiting (CrashLoopBackOff: back-off 40s), "
+        "last exit code 137 (OOMKilled)."
+    )
