@@ -147,9 +147,10 @@ def workload_rss(state: Path) -> float:
     import course_helpers as ch
 
     ch.connect(log=lambda _m: None)
+    ch.echo(False)  # the kubectl commands would clutter the figures
     ns = ch.namespace("bench-memory")
     for name in ("daemonset-storage-daemon", "job-parallel", "statefulset-web"):
-        ch.apply(name, ns, quiet=True)
+        ch.apply(name, ns)
     ch.job_finished(ns, "render-frames-parallel", timeout=120)
     ch.pods_ready(ns, 3, label_selector="app=web", timeout=120)
     time.sleep(5)

@@ -253,7 +253,7 @@ def record_daemonset(namespace: str) -> Templates:
     board = PodsPerNode(namespace, owner="DaemonSet/storage-daemon", recorder=rec, loop=None)
     try:
         board.wait_synced(15)
-        ch.apply("daemonset-storage-daemon", namespace, quiet=True)
+        ch.apply("daemonset-storage-daemon", namespace)
 
         def settled(pods: list[Obj]) -> bool:
             return len(pods) >= 3 and all(condition_true(p, "Ready") for p in pods)
@@ -559,6 +559,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=200)
     args = parser.parse_args()
     info = ch.connect(log=lambda _m: None)
+    ch.echo(False)  # the kubectl commands would clutter the figures
     assert info.embedded, "run against the embedded cluster (COURSE_CLUSTER=embedded)"
     ns = ch.namespace(f"bench-widgets-{uuid.uuid4().hex[:5]}")
     started = time.perf_counter()

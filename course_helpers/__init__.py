@@ -10,6 +10,13 @@ what is Kubernetes'::
     ch.show("daemonset-log-collector")  # the YAML being taught
     ch.apply("daemonset-log-collector", ns)
     ch.PodsPerNode(namespace=ns)        # watch it happen
+    await ch.rollout_status("DaemonSet", "log-collector", ns)  # the view keeps drawing
+
+Waits a notebook awaits (the live views keep drawing meanwhile), each printing
+the kubectl command it stands for: ``ch.rollout_status``, ``ch.wait_for``.
+Their blocking twins, for scripts and tests: ``ch.blocking``. Reading objects:
+``ch.get``, ``ch.list_objects``, ``ch.condition``, ``ch.is_ready``,
+``ch.job_state``, ``ch.pods_table``. The kubectl echo: ``ch.echo(False)``.
 """
 
 from __future__ import annotations
@@ -18,22 +25,50 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
+from . import blocking as blocking  # ch.blocking.wait_for(...): waits for scripts and tests
 from . import lab as lab  # Lab 06: ch.lab.check(1, ns), ch.lab.hint(1), ...
 
 # Public name -> (private module, attribute). Imported on first use, so the
 # ``course-cluster`` command starts without loading pandas, plotly or widgets.
+# Written once: ``__all__`` is derived from it, and tests/unit/test_public_api.py
+# checks that the TYPE_CHECKING imports below name the same things.
 _EXPORTS: dict[str, tuple[str, str]] = {
     **{
         n: (".kube._cluster_ops", n)
-        for n in ("add_node", "nodes", "pods", "pods_per_node", "remove_node", "resolve")
+        for n in (
+            "add_node",
+            "nodes",
+            "pods",
+            "pods_per_node",
+            "pods_table",
+            "remove_node",
+            "resolve",
+        )
     },
-    **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
-    **{n: (".kube._manifests", n) for n in ("apply", "delete", "get", "manifest", "patch", "show")},
-    "available_manifests": (".kube._manifests", "available"),
+    "echo": (".kube._echo", "echo"),
     "explain": (".kube._diagnose", "explain"),
+    **{n: (".kube._kubectl_wait", n) for n in ("Outcome", "rollout_status", "wait_for")},
+    **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
+    **{
+        n: (".kube._manifests", n)
+        for n in (
+            "apply",
+            "available_manifests",
+            "delete",
+            "get",
+            "list_objects",
+            "manifest",
+            "patch",
+            "show",
+        )
+    },
     **{n: (".kube._namespaces", n) for n in ("cleanup", "namespace", "reset")},
+    **{n: (".kube._objects", n) for n in ("condition", "is_ready", "job_state")},
     "show_refusal": (".kube._refusal", "show_refusal"),
-    **{n: (".kube._wait", n) for n in ("WaitTimeout", "job_finished", "pods_ready", "until")},
+    **{
+        n: (".kube._wait", n)
+        for n in ("WaitFailed", "WaitTimeout", "job_finished", "pods_ready", "until")
+    },
     "stop_watchers": (".kube._watch", "stop_watchers"),
     **{
         n: (".widgets", n)
@@ -62,33 +97,56 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 if TYPE_CHECKING:
-    from .errors import (
-        BinaryError,
-        BuildError,
-        ClusterError,
-        ContextRefusedError,
-        CourseError,
-        ManifestError,
-        PortInUseError,
-    )
-    from .kube._cluster_ops import add_node, nodes, pods, pods_per_node, remove_node, resolve
-    from .kube._diagnose import explain
-    from .kube._manifests import apply, delete, get, manifest, patch, show
-    from .kube._manifests import available as available_manifests
-    from .kube._namespaces import cleanup, namespace, reset
-    from .kube._refusal import show_refusal
-    from .kube._session import ClusterInfo, connect
-    from .kube._wait import WaitTimeout, job_finished, pods_ready, until
-    from .kube._watch import stop_watchers
-    from .widgets import (
-        CronJobTimeline,
-        EventFeed,
-        JobProgress,
-        PodsPerNode,
-        Recorder,
-        Replay,
-        StatefulSetOrder,
-    )
+    # "x as x" marks an explicit re-export for mypy and ruff; __all__ is built below.
+    from .errors import BinaryError as BinaryError
+    from .errors import BuildError as BuildError
+    from .errors import ClusterError as ClusterError
+    from .errors import ContextRefusedError as ContextRefusedError
+    from .errors import CourseError as CourseError
+    from .errors import ManifestError as ManifestError
+    from .errors import PortInUseError as PortInUseError
+    from .kube._cluster_ops import add_node as add_node
+    from .kube._cluster_ops import nodes as nodes
+    from .kube._cluster_ops import pods as pods
+    from .kube._cluster_ops import pods_per_node as pods_per_node
+    from .kube._cluster_ops import pods_table as pods_table
+    from .kube._cluster_ops import remove_node as remove_node
+    from .kube._cluster_ops import resolve as resolve
+    from .kube._diagnose import explain as explain
+    from .kube._echo import echo as echo
+    from .kube._kubectl_wait import Outcome as Outcome
+    from .kube._kubectl_wait import rollout_status as rollout_status
+    from .kube._kubectl_wait import wait_for as wait_for
+    from .kube._manifests import apply as apply
+    from .kube._manifests import available_manifests as available_manifests
+    from .kube._manifests import delete as delete
+    from .kube._manifests import get as get
+    from .kube._manifests import list_objects as list_objects
+    from .kube._manifests import manifest as manifest
+    from .kube._manifests import patch as patch
+    from .kube._manifests import show as show
+    from .kube._namespaces import cleanup as cleanup
+    from .kube._namespaces import namespace as namespace
+    from .kube._namespaces import reset as reset
+    from .kube._objects import condition as condition
+    from .kube._objects import is_ready as is_ready
+    from .kube._objects import job_state as job_state
+    from .kube._refusal import show_refusal as show_refusal
+    from .kube._session import ClusterInfo as ClusterInfo
+    from .kube._session import connect as connect
+    from .kube._wait import WaitFailed as WaitFailed
+    from .kube._wait import WaitTimeout as WaitTimeout
+    from .kube._wait import job_finished as job_finished
+    from .kube._wait import pods_ready as pods_ready
+    from .kube._wait import until as until
+    from .kube._watch import stop_watchers as stop_watchers
+    from .widgets import CronJobTimeline as CronJobTimeline
+    from .widgets import EventFeed as EventFeed
+    from .widgets import JobProgress as JobProgress
+    from .widgets import PodsPerNode as PodsPerNode
+    from .widgets import Recorder as Recorder
+    from .widgets import Replay as Replay
+    from .widgets import StatefulSetOrder as StatefulSetOrder
 
 
 def __getattr__(name: str) -> Any:
@@ -117,44 +175,7 @@ def _register_kubectl_magic() -> None:
 _register_kubectl_magic()
 
 
-__all__ = [
-    "BinaryError",
-    "BuildError",
-    "ClusterError",
-    "ClusterInfo",
-    "ContextRefusedError",
-    "CourseError",
-    "CronJobTimeline",
-    "EventFeed",
-    "JobProgress",
-    "ManifestError",
-    "PodsPerNode",
-    "PortInUseError",
-    "Recorder",
-    "Replay",
-    "StatefulSetOrder",
-    "WaitTimeout",
-    "add_node",
-    "apply",
-    "available_manifests",
-    "cleanup",
-    "connect",
-    "delete",
-    "explain",
-    "get",
-    "job_finished",
-    "manifest",
-    "namespace",
-    "nodes",
-    "patch",
-    "pods",
-    "pods_per_node",
-    "pods_ready",
-    "remove_node",
-    "reset",
-    "resolve",
-    "show",
-    "show_refusal",
-    "stop_watchers",
-    "until",
-]
+#: The submodules imported above, public as ``ch.blocking`` and ``ch.lab``.
+_SUBMODULES = ("blocking", "lab")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])

@@ -8,6 +8,7 @@ import sys
 from .cluster import _binaries, _embedded
 from .errors import CourseError
 from .kube import _kubectl
+from .kube._wait import nodes_ready
 
 
 def _status() -> int:
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, path in sorted(_binaries.install(log).items()):
                 print(f"  {name:<24} {path}")
         elif args.command == "up":
-            _embedded.up(nodes=args.nodes, log=log)
+            _embedded.up(nodes=args.nodes, log=log, wait_ready=nodes_ready)
             _kubectl_env(log, rewrite=True)
         elif args.command == "down":
             _embedded.down(log=log)

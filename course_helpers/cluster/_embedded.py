@@ -253,11 +253,19 @@ def _exclusive() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
+def up(
+    nodes: int = 3,
+    log: Log = print,
+    build: bool = True,
+    wait_ready: _nodes.NodesWait | None = None,
+) -> ClusterState:
     """Start the embedded cluster, or reuse it when it is already running.
 
     A cluster whose processes died (a killed kernel, a reboot) is cleaned up and
     started afresh. Missing binaries are built first when ``build`` is True.
+    With ``wait_ready`` (``course-cluster up`` and ``ch.connect`` pass the
+    watch-based ``course_helpers.kube._wait.nodes_ready``), a new cluster's
+    workers are Ready when it returns.
 
     Example:
         >>> from course_helpers.cluster import _embedded
@@ -272,10 +280,10 @@ def up(nodes: int = 3, log: Log = print, build: bool = True) -> ClusterState:
 
     """
     with _exclusive():
-        return _up(nodes, log, build)
+        return _up(nodes, log, build, wait_ready)
 
 
-def _up(nodes: int, log: Log, build: bool) -> ClusterState:
+def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) -> ClusterState:
     started = time.monotonic()
     apiserver_port = requested_port("COURSE_APISERVER_PORT")
     state = ClusterState.load()
@@ -330,7 +338,7 @@ def _up(nodes: int, log: Log, build: bool) -> ClusterState:
     state.save()
     dns = _dns.start(state.kubeconfig, CONTEXT, dns_port)
     _podlogs.start(state.kubeconfig, CONTEXT)
-    _nodes.bootstrap(str(kubeconfig), nodes, log)
+    _nodes.bootstrap(str(kubeconfig), nodes, log, wait_ready)
     _dns.wait_answering(dns, dns_port, log)
     log(
         f"embedded cluster ready in {time.monotonic() - started:.1f}s: {server}, "

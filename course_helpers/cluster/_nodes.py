@@ -8,13 +8,12 @@ object is deleted. Real controllers react to both, exactly as on real hardware.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
-from kubernetes import watch as k8s_watch
 
 from ..errors import ClusterError
 from ._binaries import Log
@@ -84,37 +83,10 @@ def _next_index(api: k8s.ApiClient) -> int:
     return max(used, default=0) + 1
 
 
-def wait_ready(api: k8s.ApiClient, names: list[str], timeout: float = 60) -> None:
-    """Block until every node in ``names`` reports Ready.
-
-    Raises:
-        ClusterError: some node was not Ready within ``timeout`` seconds.
-
-    """
-    pending = set(names)
-
-    def ready(node: k8s.V1Node) -> bool:
-        conditions = (node.status and node.status.conditions) or []
-        return any(c.type == "Ready" and c.status == "True" for c in conditions)
-
-    listing = _core(api).list_node(_request_timeout=10)
-    pending -= {n.metadata.name for n in listing.items if ready(n)}
-    if not pending:
-        return
-    watcher = k8s_watch.Watch()
-    for event in watcher.stream(
-        _core(api).list_node,
-        resource_version=listing.metadata.resource_version,
-        timeout_seconds=int(timeout),
-        _request_timeout=timeout + 5,
-    ):
-        node = event["object"]
-        if ready(node):
-            pending.discard(node.metadata.name)
-        if not pending:
-            watcher.stop()
-            return
-    raise ClusterError(f"Nodes not Ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+#: Waits until the named nodes are Ready on the client's cluster. The watch-based
+#: implementation lives a layer up (``course_helpers.kube._wait.nodes_ready``), so
+#: callers hand it down: ``course-cluster up`` and ``ch.connect`` do.
+NodesWait = Callable[[k8s.ApiClient, list[str]], None]
 
 
 def add_node(
@@ -122,12 +94,14 @@ def add_node(
     name: str | None = None,
     labels: Mapping[str, str] | None = None,
     taints: list[dict[str, str]] | None = None,
-    wait: bool = True,
+    wait_ready: NodesWait | None = None,
 ) -> str:
     """Add a simulated worker and return its name (``worker-N`` unless given).
 
+    With ``wait_ready``, return once it reports Ready.
+
     Raises:
-        ClusterError: a node of that name exists already, or it never became Ready.
+        ClusterError: a node of that name exists already.
 
     """
     index = _next_index(api)
@@ -138,7 +112,7 @@ def add_node(
         if exc.status == 409:
             raise ClusterError(f"A node called {name!r} already exists.") from None
         raise
-    if wait:
+    if wait_ready is not None:
         wait_ready(api, [name])
     return name
 
@@ -165,8 +139,11 @@ def remove_node(api: k8s.ApiClient, name: str) -> None:
     _core(api).delete_node(name, _request_timeout=10)
 
 
-def bootstrap(kubeconfig: str, count: int, log: Log) -> None:
-    """Create the default StorageClass and ``count`` workers on a fresh embedded cluster."""
+def bootstrap(kubeconfig: str, count: int, log: Log, wait_ready: NodesWait | None = None) -> None:
+    """Create the default StorageClass and ``count`` workers on a fresh embedded cluster.
+
+    With ``wait_ready``, return once every worker reports Ready.
+    """
     api = k8s_config.new_client_from_config(config_file=kubeconfig)
     try:
         storage_class = yaml.safe_load(
@@ -184,7 +161,10 @@ def bootstrap(kubeconfig: str, count: int, log: Log) -> None:
             if name not in existing:
                 _core(api).create_node(node_body(name, index), _request_timeout=10)
             names.append(name)
-        wait_ready(api, names)
-        log(f"nodes Ready: {', '.join(names)}")
+        if wait_ready is None:
+            log(f"nodes created: {', '.join(names)}")
+        else:
+            wait_ready(api, names)
+            log(f"nodes Ready: {', '.join(names)}")
     finally:
         api.close()

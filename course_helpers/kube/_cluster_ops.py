@@ -12,10 +12,11 @@ from kubernetes import client as k8s
 
 from ..cluster import _dns, _nodes
 from ..errors import ClusterError
+from ._echo import say
 from ._manifests import api_message
 from ._namespaces import require_managed
 from ._session import api_client, cluster_info
-from ._wait import WaitTimeout, until
+from ._wait import WaitTimeout, nodes_ready, until
 
 Obj = dict[str, Any]
 
@@ -41,8 +42,10 @@ def add_node(
         'worker-4'
     """
     _needs_embedded("add nodes")
-    created = _nodes.add_node(api_client(), name=name, labels=labels, taints=taints)
-    print(f"node/{created} joined (on a real cluster: a new machine runs kubelet and registers)")
+    created = _nodes.add_node(
+        api_client(), name=name, labels=labels, taints=taints, wait_ready=nodes_ready
+    )
+    say(f"node/{created} joined (on a real cluster: a new machine runs kubelet and registers)")
     return created
 
 
@@ -54,7 +57,7 @@ def remove_node(name: str) -> None:
         kubectl delete node worker-4
     """
     _needs_embedded("remove nodes")
-    print(f"kubectl delete node {name}")
+    say(f"kubectl delete node {name}")
     _nodes.remove_node(api_client(), name)
 
 
@@ -115,6 +118,28 @@ def pods_per_node(namespace: str, label_selector: str | None = None) -> pd.DataF
     counts = table[table["node"] != ""].groupby("node").size()
     names = sorted(nodes()["node"])
     return pd.DataFrame({"node": names, "pods": [int(counts.get(n, 0)) for n in names]})
+
+
+def pods_table(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
+    """Return how many pods each owner has on each node: one row per node, one column per owner.
+
+    Like ``kubectl get pods -o wide`` counted by NODE and owner. Pods not yet
+    scheduled are left out; owners are written ``Kind/name``, e.g.
+    ``DaemonSet/log-collector``.
+
+    Example:
+        >>> print(ch.pods_table(ns).to_string())  # doctest: +SKIP
+        owner     DaemonSet/log-collector  DaemonSet/ssd-cache
+        node
+        worker-1                        1                    1
+        worker-2                        1                    1
+        worker-3                        1                    0
+    """
+    table = pods(namespace, label_selector)
+    table = table[table["node"] != ""]
+    if table.empty:
+        return pd.DataFrame(index=pd.Index([], name="node"), columns=pd.Index([], name="owner"))
+    return pd.crosstab(table["node"], table["owner"])
 
 
 _PROBE_IMAGE = "busybox:1.37"
@@ -246,13 +271,13 @@ def resolve(name: str, namespace: str, timeout: float = 30) -> list[str]:
         f"--image={_PROBE_IMAGE} -- nslookup {name}"
     )
     if info.embedded and info.dns_port:
-        print(f"{command}    # here: asked the cluster DNS directly")
+        say(f"{command}    # here: asked the cluster DNS directly")
         port = info.dns_port
 
         def lookup() -> list[str]:
             return _dns.resolve(name, port)
     else:
-        print(command)
+        say(command)
 
         def lookup() -> list[str]:
             return _resolve_in_pod(name, namespace, max(timeout, 30))
@@ -265,7 +290,7 @@ def resolve(name: str, namespace: str, timeout: float = 30) -> list[str]:
         if want is None or got == want.addresses:
             waited = time.monotonic() - start
             if waited >= 0.05:
-                print(f"  (the cluster DNS had not caught up yet: waited {waited:.1f} s)")
+                say(f"  (the cluster DNS had not caught up yet: waited {waited:.1f} s)")
             return got
         if time.monotonic() - start >= timeout:
             raise WaitTimeout(

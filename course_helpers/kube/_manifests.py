@@ -20,21 +20,14 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 
 from ..errors import ManifestError
+from ._echo import say
+from ._kinds import kind_info
 from ._namespaces import require_managed
+from ._objects import Objects
 from ._session import api_client
 
 FIELD_MANAGER = "k8s-workloads-course"
 _dynamic: dict[int, DynamicClient] = {}
-
-
-class Objects(list[dict[str, Any]]):
-    """Kubernetes objects as dicts, shown in a notebook as a one-line summary."""
-
-    def __repr__(self) -> str:
-        names = ", ".join(
-            f"{o.get('kind', 'object').lower()}/{o.get('metadata', {}).get('name')}" for o in self
-        )
-        return f"<{len(self)} objects: {names}>"
 
 
 def dynamic() -> DynamicClient:
@@ -65,6 +58,9 @@ def manifest(name: str) -> str:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ManifestError(f"No manifest called {name!r}.{hint} See ch.available_manifests().")
     return path.read_text()
+
+
+available_manifests = available  # its name on the ch. facade
 
 
 @dataclass(frozen=True)
@@ -160,11 +156,12 @@ def kubectl_file(name_or_yaml: str) -> str:
     return f"manifests/{name_or_yaml}.yaml"
 
 
-def apply(name_or_yaml: str, namespace: str, quiet: bool = False) -> Objects:
+def apply(name_or_yaml: str, namespace: str) -> Objects:
     """Apply a shipped manifest (by name) or YAML text into course namespace ``namespace``.
 
     Every document is checked before any is sent, so a bad document leaves the
-    cluster untouched. Applying the same manifest again is harmless.
+    cluster untouched. Applying the same manifest again is harmless. The
+    kubectl command is printed unless :func:`~course_helpers.echo` is off.
 
     Example:
         >>> ch.apply("daemonset-log-collector", ns)  # doctest: +SKIP
@@ -191,8 +188,7 @@ def apply(name_or_yaml: str, namespace: str, quiet: bool = False) -> Objects:
                 f"{doc['kind']} {doc['metadata']['name']!r} names namespace {named!r}, but this "
                 f"notebook works in {namespace!r}. Remove metadata.namespace from the YAML."
             )
-    if not quiet:
-        print(f"kubectl apply --server-side -n {namespace} -f {kubectl_file(name_or_yaml)}")
+    say(f"kubectl apply --server-side -n {namespace} -f {kubectl_file(name_or_yaml)}")
     applied = Objects()
     for doc, res in zip(docs, resources_, strict=True):
         body = {**doc, "metadata": {**doc["metadata"], "namespace": namespace}}
@@ -211,16 +207,30 @@ def apply(name_or_yaml: str, namespace: str, quiet: bool = False) -> Objects:
                 f"{api_message(exc)}"
             ) from None
         applied.append(result.to_dict())
-        if not quiet:
-            print(f"  {doc['kind'].lower()}/{doc['metadata']['name']} applied")
+        say(f"  {doc['kind'].lower()}/{doc['metadata']['name']} applied")
     return applied
+
+
+def _kind_resource(kind: str, api_version: str | None = None) -> tuple[str, Any]:
+    """Return the kind's proper name and dynamic-client resource (``ds`` works too)."""
+    if api_version is None:
+        info = kind_info(kind)
+        kind, api_version = info.kind, info.api_version
+    return kind, _resource({"apiVersion": api_version, "kind": kind})
 
 
 def get(
     kind: str, name: str, namespace: str, api_version: str | None = None
 ) -> dict[str, Any] | None:
-    """Return object ``kind/name`` as a dict, or None if it does not exist."""
-    res = _resource({"apiVersion": api_version or _guess_version(kind), "kind": kind})
+    """Return object ``kind/name`` as a dict, or None if it does not exist.
+
+    ``kind`` may be written as kubectl does too (``ds``, ``daemonsets``).
+
+    Example:
+        >>> ch.get("DaemonSet", "log-collector", ns)["status"]["numberReady"]  # doctest: +SKIP
+        3
+    """
+    kind, res = _kind_resource(kind, api_version)
     try:
         return dict(
             dynamic().get(res, name=name, namespace=namespace, _request_timeout=10).to_dict()
@@ -229,26 +239,40 @@ def get(
         return None
 
 
-_VERSIONS = {
-    "DaemonSet": "apps/v1",
-    "StatefulSet": "apps/v1",
-    "Deployment": "apps/v1",
-    "ReplicaSet": "apps/v1",
-    "Job": "batch/v1",
-    "CronJob": "batch/v1",
-    "PersistentVolumeClaim": "v1",
-    "Pod": "v1",
-    "Service": "v1",
-    "ConfigMap": "v1",
-    "PersistentVolume": "v1",
-    "EndpointSlice": "discovery.k8s.io/v1",
-}
+def list_objects(
+    kind: str,
+    namespace: str | None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+) -> Objects:
+    """Return the ``kind`` objects in ``namespace`` (like ``kubectl get <kind> -n <ns>``), by name.
 
+    Args:
+        kind: e.g. ``"Pod"``, ``"PersistentVolumeClaim"``, or kubectl's ``"pvc"``.
+        namespace: the namespace; None for a cluster-scoped kind (``"Node"``) or
+            for every namespace.
+        label_selector: e.g. ``"app=web"`` (``kubectl get -l``).
+        field_selector: e.g. ``"status.phase=Running"``.
 
-def _guess_version(kind: str) -> str:
-    if kind not in _VERSIONS:
-        raise ManifestError(f"Unknown kind {kind!r}; pass api_version= as well.")
-    return _VERSIONS[kind]
+    Example:
+        >>> claims = ch.list_objects("pvc", ns)  # doctest: +SKIP
+        >>> [(c["metadata"]["name"], c["status"]["phase"]) for c in claims]  # doctest: +SKIP
+        [('data-web-0', 'Bound'), ('data-web-1', 'Bound'), ('data-web-2', 'Bound')]
+    """
+    info = kind_info(kind)
+    _, res = _kind_resource(info.kind)
+    selectors = {"label_selector": label_selector, "field_selector": field_selector}
+    listing = dynamic().get(
+        res,
+        namespace=namespace if info.namespaced else None,
+        _request_timeout=10,
+        **{k: v for k, v in selectors.items() if v},
+    )
+    items = [dict(item.to_dict()) for item in listing.items]
+    for item in items:
+        item.setdefault("kind", info.kind)
+        item.setdefault("apiVersion", info.api_version)
+    return Objects(sorted(items, key=lambda o: str((o.get("metadata") or {}).get("name"))))
 
 
 def delete(kind: str, name: str, namespace: str, cascade: str = "background") -> bool:
@@ -262,14 +286,14 @@ def delete(kind: str, name: str, namespace: str, cascade: str = "background") ->
         kubectl delete daemonset log-collector -n course-daemonsets
     """
     require_managed(namespace)
-    res = _resource({"apiVersion": _guess_version(kind), "kind": kind})
+    kind, res = _kind_resource(kind)
     flag = "" if cascade == "background" else f" --cascade={cascade}"
-    print(f"kubectl delete {kind.lower()} {name} -n {namespace}{flag}")
+    say(f"kubectl delete {kind.lower()} {name} -n {namespace}{flag}")
     body = {"propagationPolicy": cascade.capitalize()}
     try:
         dynamic().delete(res, name=name, namespace=namespace, body=body, _request_timeout=10)
     except NotFoundError:
-        print(f"  ({kind.lower()}/{name} was already gone)")
+        say(f"  ({kind.lower()}/{name} was already gone)")
         return False
     return True
 
@@ -282,8 +306,8 @@ def patch(kind: str, name: str, namespace: str, change: dict[str, Any]) -> dict[
             e.g. that a Job's pod template is immutable.
     """
     require_managed(namespace)
-    res = _resource({"apiVersion": _guess_version(kind), "kind": kind})
-    print(
+    kind, res = _kind_resource(kind)
+    say(
         f"kubectl patch {kind.lower()} {name} -n {namespace} --type merge -p "
         f"'{json.dumps(change, separators=(',', ':'))}'"
     )

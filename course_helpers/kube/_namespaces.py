@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 
 from kubernetes import client as k8s
-from kubernetes import watch as k8s_watch
 
 from ..errors import ClusterError
+from ._echo import say
 from ._session import api_client
+from ._waiting import WaitTimeout, namespace_gone
+from ._watch import stop_watchers
 
 MANAGED_LABEL = "course.dev/managed-by"
 MANAGED_VALUE = "k8s-workloads-course"
@@ -67,25 +69,12 @@ def require_managed(name: str) -> None:
 
 
 def _wait_gone(name: str, timeout: float) -> None:
-    core = _core()
     try:
-        current = core.read_namespace(name, _request_timeout=10)
-    except k8s.ApiException as exc:
-        if exc.status == 404:
-            return
-        raise
-    watcher = k8s_watch.Watch()
-    for event in watcher.stream(
-        core.list_namespace,
-        field_selector=f"metadata.name={name}",
-        resource_version=current.metadata.resource_version,
-        timeout_seconds=int(timeout),
-        _request_timeout=timeout + 5,
-    ):
-        if event["type"] == "DELETED":
-            watcher.stop()
-            return
-    raise ClusterError(f"Namespace {name!r} was still being deleted after {timeout:.0f}s.")
+        namespace_gone(api_client(), name, timeout)
+    except WaitTimeout as exc:
+        raise ClusterError(
+            f"Namespace {name!r} was still being deleted after {timeout:.0f}s ({exc})"
+        ) from None
 
 
 def namespace(topic: str) -> str:
@@ -125,7 +114,7 @@ def namespace(topic: str) -> str:
         }
     }
     core.create_namespace(body, _request_timeout=10)
-    print(f"kubectl create namespace {name}")
+    say(f"kubectl create namespace {name}")
     return name
 
 
@@ -145,8 +134,6 @@ def delete_namespace(name: str, wait: bool = True, timeout: float = 120) -> bool
     Raises:
         ClusterError: the namespace is not the course's, or deletion did not finish.
     """
-    from ._watch import stop_watchers
-
     core = _core()
     try:
         ns = core.read_namespace(name, _request_timeout=10)
@@ -159,7 +146,7 @@ def delete_namespace(name: str, wait: bool = True, timeout: float = 120) -> bool
         require_managed(name)
     stop_watchers(name)
     core.delete_namespace(name, _request_timeout=10)
-    print(f"kubectl delete namespace {name}")
+    say(f"kubectl delete namespace {name}")
     if wait:
         _wait_gone(name, timeout)
     return True

@@ -1,4 +1,9 @@
-"""Read the fields the widgets show from raw (camelCase) Kubernetes objects."""
+"""Read what notebooks, checks and widgets need from raw (camelCase) Kubernetes objects.
+
+The public ones are on the ``ch.`` facade: ``ch.condition(obj, "Ready")``,
+``ch.is_ready(obj)``, ``ch.job_state(job)``; they take the dicts that
+``ch.get``, ``ch.list_objects`` and the waits return.
+"""
 
 from __future__ import annotations
 
@@ -71,12 +76,53 @@ def owned_by(obj: Obj, kind: str, name: str) -> bool:
     )
 
 
+class Objects(list[Obj]):
+    """Kubernetes objects as dicts, shown in a notebook as a one-line summary."""
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{o.get('kind', 'object').lower()}/{name_of(o)}" for o in self)
+        return f"<{len(self)} objects: {names}>"
+
+
 def condition(obj: Obj, kind: str) -> Obj | None:
-    """Return the status condition of type ``kind``, or None."""
+    """Return the status condition of type ``kind`` (a dict), or None if the object has none.
+
+    Example:
+        >>> job = {"status": {"conditions": [{"type": "Complete", "status": "True"}]}}
+        >>> condition(job, "Complete")["status"]
+        'True'
+        >>> condition(job, "Failed") is None
+        True
+    """
     for cond in (obj.get("status") or {}).get("conditions") or []:
         if cond.get("type") == kind:
             return dict(cond)
     return None
+
+
+def condition_true(obj: Obj, kind: str) -> bool:
+    """Tell whether ``obj`` has condition ``kind`` with status True."""
+    cond = condition(obj, kind)
+    return bool(cond and cond.get("status") == "True")
+
+
+def job_state(job: Obj) -> str:
+    """Return a Job's state as ``kubectl get jobs`` shows it.
+
+    ``"Complete"`` or ``"Failed"`` once the Job controller has decided (its
+    terminal conditions), ``"Suspended"`` while ``spec.suspend`` holds it,
+    else ``"Running"``.
+
+    Example:
+        >>> ch.job_state(ch.get("Job", "pi", ns))  # doctest: +SKIP
+        'Complete'
+    """
+    for state in ("Complete", "Failed"):
+        if condition_true(job, state):
+            return state
+    if condition_true(job, "Suspended"):
+        return "Suspended"
+    return "Running"
 
 
 def condition_since(obj: Obj, kind: str) -> float | None:
@@ -95,9 +141,38 @@ def pod_phase(pod: Obj) -> str:
 
 
 def pod_ready(pod: Obj) -> bool:
-    """Tell whether the pod's Ready condition is True."""
-    cond = condition(pod, "Ready")
-    return bool(cond and cond.get("status") == "True")
+    """Tell whether the pod's (or node's) Ready condition is True."""
+    return condition_true(pod, "Ready")
+
+
+def is_ready(obj: Obj) -> bool:
+    """Tell whether an object is ready, in the sense kubectl gives the word for its kind.
+
+    * Pod, Node: the ``Ready`` condition is True (and a pod is not being deleted);
+    * DaemonSet, StatefulSet, Deployment: ``kubectl rollout status`` would say
+      the rollout is complete (:mod:`._rollout`);
+    * Job: ``Complete``; PersistentVolumeClaim: ``Bound``;
+    * any other kind: a ``Ready`` condition that is True.
+
+    Example:
+        >>> ch.is_ready(ch.get("Pod", "web-0", ns))  # doctest: +SKIP
+        True
+    """
+    from ._rollout import ROLLOUT_KINDS, RolloutError, rollout_message
+
+    kind = str(obj.get("kind") or "")
+    if kind in ROLLOUT_KINDS:
+        try:
+            return rollout_message(kind, obj)[1]
+        except RolloutError:
+            return False
+    if kind == "Job":
+        return job_state(obj) == "Complete"
+    if kind == "PersistentVolumeClaim":
+        return (obj.get("status") or {}).get("phase") == "Bound"
+    if kind == "Pod" and meta(obj).get("deletionTimestamp"):
+        return False
+    return condition_true(obj, "Ready")
 
 
 def statefulset_ordinal(pod: Obj) -> int | None:

@@ -21,6 +21,7 @@ from ..cluster import _embedded
 from ..cluster._binaries import Log
 from ..errors import ClusterError, ContextRefusedError
 from . import _kubectl
+from ._waiting import nodes_ready
 
 LOCAL_PREFIXES = ("kind-", "k3d-", "kwok-")
 LOCAL_NAMES = ("minikube", "docker-desktop", "rancher-desktop", "orbstack", "colima")
@@ -198,7 +199,7 @@ def connect(context: str | None = None, nodes: int = 3, log: Log = print) -> Clu
     embedded = api is None
     dns_port = None
     if embedded:
-        state = _embedded.up(nodes=nodes, log=log)
+        state = _embedded.up(nodes=nodes, log=log, wait_ready=nodes_ready)
         api = client_for(state.kubeconfig, _embedded.CONTEXT)
         chosen, dns_port = _embedded.CONTEXT, state.dns_port
     assert api is not None

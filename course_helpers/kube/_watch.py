@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from ._watch_source import KINDS, KindInfo, KubernetesSource, Obj, Source, WatchStream
+from ._kinds import KINDS, Kind
+from ._watch_source import KubernetesSource, Obj, Source, WatchStream
 
 __all__ = [
     "EVENT_TYPES",
     "KINDS",
-    "KindInfo",
+    "Kind",
     "KubernetesSource",
     "Obj",
     "Source",

@@ -11,32 +11,11 @@ import contextlib
 import json
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+from ._kinds import KINDS
+
 Obj = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class KindInfo:
-    """Where the official client lists one kind: API class and snake_case plural stem."""
-
-    api: str
-    stem: str
-    namespaced: bool = True
-
-
-#: The kinds the course watches, and which generated client methods list them.
-KINDS: dict[str, KindInfo] = {
-    "Pod": KindInfo("CoreV1Api", "pod"),
-    "Node": KindInfo("CoreV1Api", "node", namespaced=False),
-    "Event": KindInfo("CoreV1Api", "event"),
-    "PersistentVolumeClaim": KindInfo("CoreV1Api", "persistent_volume_claim"),
-    "Job": KindInfo("BatchV1Api", "job"),
-    "CronJob": KindInfo("BatchV1Api", "cron_job"),
-    "StatefulSet": KindInfo("AppsV1Api", "stateful_set"),
-    "DaemonSet": KindInfo("AppsV1Api", "daemon_set"),
-}
 
 
 class WatchStream(Protocol):
@@ -119,13 +98,14 @@ class KubernetesSource:
     """List and watch through the official ``kubernetes`` client, as raw dicts.
 
     Args:
-        api_client: the client to use; default: the current connection's
-            (``course_helpers.kube._session.api_client()``).
+        api_client: the client to use, e.g. the current connection's
+            (``course_helpers.kube._session.api_client()``); this module does not
+            know the session, so that the session can wait on watches.
         connect_timeout: seconds to wait for a TCP connection.
         read_timeout: seconds to wait for a list response.
 
     Example:
-        >>> src = KubernetesSource()  # doctest: +SKIP
+        >>> src = KubernetesSource(api_client())  # doctest: +SKIP
         >>> items, rv = src.list("Pod", "demo")  # doctest: +SKIP
 
     """
@@ -136,9 +116,7 @@ class KubernetesSource:
         self, api_client: Any = None, *, connect_timeout: float = 5.0, read_timeout: float = 30.0
     ) -> None:
         if api_client is None:
-            from ._session import api_client as current
-
-            api_client = current()
+            raise ValueError("KubernetesSource needs an API client, e.g. _session.api_client()")
         self.api_client = api_client
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout

@@ -10,8 +10,6 @@ such as a StorageClass that does not exist.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,7 +19,9 @@ from kubernetes import client as k8s
 
 from ..errors import CourseError
 from ..kube._diagnose import Cause, causes, format_causes
-from ..kube._manifests import _guess_version, _resource, dynamic
+from ..kube._echo import echo
+from ..kube._kinds import api_version_of
+from ..kube._manifests import _resource, dynamic
 from ..kube._namespaces import is_managed
 from ..kube._session import api_client
 from ..kube._wait import WaitTimeout, condition_true, until
@@ -53,7 +53,7 @@ def _names(items: list[Obj]) -> list[str]:
 
 
 def _list(kind: str, namespace: str) -> list[Obj]:
-    res = _resource({"apiVersion": _guess_version(kind), "kind": kind})
+    res = _resource({"apiVersion": api_version_of(kind), "kind": kind})
     listing = dynamic().get(res, namespace=namespace, _request_timeout=10)
     return [dict(item.to_dict()) for item in listing.items]
 
@@ -391,7 +391,7 @@ def statefulset_spec_problem(service: Obj, sts: Obj) -> str | None:
 def _resolve_quietly(fqdn: str, namespace: str) -> list[str]:
     from ..kube._cluster_ops import resolve
 
-    with contextlib.redirect_stdout(io.StringIO()):
+    with echo(False):
         return resolve(fqdn, namespace)
 
 

@@ -429,9 +429,10 @@ def _draining(to_frame: Callable[[Any], pd.DataFrame]) -> Callable[[Any], pd.Dat
 def _classify(source: SourceLike, api_client: Any) -> tuple[Source | None, Iterable[WatchEvent]]:
     """Return (live source, None) or (None, events to show offline)."""
     if source is None:
+        from ..kube._session import api_client as current
         from ..kube._watch import KubernetesSource
 
-        return KubernetesSource(api_client), ()
+        return KubernetesSource(api_client if api_client is not None else current()), ()
     if isinstance(source, str | os.PathLike):
         return None, load_events(source)
     if hasattr(source, "list") and hasattr(source, "watch"):

@@ -93,7 +93,7 @@ def test_helpers_refuse_namespaces_they_did_not_create(cluster: ch.ClusterInfo) 
     core.create_namespace({"metadata": {"name": "not-the-course"}})
     try:
         with pytest.raises(ch.ClusterError, match="was not created by the course helpers"):
-            ch.apply("job-single", "not-the-course", quiet=True)
+            ch.apply("job-single", "not-the-course")
         with pytest.raises(ch.ClusterError, match="was not created by the course helpers"):
             ch.delete("Job", "anything", "not-the-course")
         assert "not-the-course" not in managed_namespaces()
@@ -110,11 +110,11 @@ def test_bad_manifest_leaves_the_cluster_untouched(namespace: str) -> None:
         + "apiVersion: batch/v1\nkind: Job\nmetadata: {}\n"
     )
     with pytest.raises(ch.ManifestError, match=r"document 2 .* missing metadata\.name"):
-        ch.apply(two_docs, namespace, quiet=True)
+        ch.apply(two_docs, namespace)
     assert ch.get("Job", "render-frames", namespace) is None
 
 
 def test_applying_twice_is_harmless(namespace: str) -> None:
-    first = ch.apply("statefulset-web", namespace, quiet=True)
-    second = ch.apply("statefulset-web", namespace, quiet=True)
+    first = ch.apply("statefulset-web", namespace)
+    second = ch.apply("statefulset-web", namespace)
     assert [o["metadata"]["uid"] for o in first] == [o["metadata"]["uid"] for o in second]

@@ -41,7 +41,7 @@ def _owned_by(obj: Obj, kind: str, name: str) -> bool:
 
 def test_cronjob_creates_a_job_and_deleting_it_deletes_jobs_and_pods(namespace: str) -> None:
     started = time.monotonic()
-    ch.apply(EVERY_MINUTE, namespace, quiet=True)
+    ch.apply(EVERY_MINUTE, namespace)
     jobs = ch.until(
         "Job",
         namespace,

@@ -28,7 +28,7 @@ def _one_ready_pod_per_node(nodes: set[str]) -> Any:
 
 
 def test_one_ready_pod_on_every_node(namespace: str) -> None:
-    ch.apply("daemonset-storage-daemon", namespace, quiet=True)
+    ch.apply("daemonset-storage-daemon", namespace)
     nodes = _ready_nodes()
     pods = ch.until(
         "Pod",
@@ -45,7 +45,7 @@ def test_one_ready_pod_on_every_node(namespace: str) -> None:
 
 
 def test_node_joining_and_leaving(namespace: str, extra_nodes: list[str]) -> None:
-    ch.apply("daemonset-storage-daemon", namespace, quiet=True)
+    ch.apply("daemonset-storage-daemon", namespace)
     ch.until(
         "Pod",
         namespace,
@@ -82,7 +82,7 @@ def test_node_joining_and_leaving(namespace: str, extra_nodes: list[str]) -> Non
 
 
 def test_node_selector_limits_nodes(namespace: str) -> None:
-    ch.apply("daemonset-ssd-cache", namespace, quiet=True)
+    ch.apply("daemonset-ssd-cache", namespace)
     table = ch.nodes()
     ssd = set(table[(table["disk"] == "ssd") & table["ready"] & (table["taints"] == "")]["node"])
     assert ssd and ssd != _ready_nodes(), "the default nodes mix ssd and hdd"
@@ -98,7 +98,7 @@ def test_node_selector_limits_nodes(namespace: str) -> None:
 
 
 def test_deleting_the_daemonset_deletes_its_pods(namespace: str) -> None:
-    ch.apply("daemonset-storage-daemon", namespace, quiet=True)
+    ch.apply("daemonset-storage-daemon", namespace)
     ch.until(
         "Pod",
         namespace,

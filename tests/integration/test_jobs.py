@@ -34,7 +34,7 @@ spec:
 
 
 def test_parallelism_caps_active_pods_and_completions_are_counted(namespace: str) -> None:
-    ch.apply(PARALLEL_JOB, namespace, quiet=True)
+    ch.apply(PARALLEL_JOB, namespace)
     most_active = 0
 
     def watch(pods: list[Obj]) -> bool:
@@ -64,7 +64,7 @@ def test_parallelism_caps_active_pods_and_completions_are_counted(namespace: str
 
 
 def test_failing_job_stops_at_backoff_limit(namespace: str) -> None:
-    ch.apply("job-failing", namespace, quiet=True)
+    ch.apply("job-failing", namespace)
     assert ch.job_finished(namespace, "broken-task", timeout=120) == "Failed"
     job = ch.get("Job", "broken-task", namespace)
     assert job is not None
@@ -75,7 +75,7 @@ def test_failing_job_stops_at_backoff_limit(namespace: str) -> None:
 
 
 def test_on_failure_restarts_in_place_until_success(namespace: str) -> None:
-    ch.apply("job-single", namespace, quiet=True)
+    ch.apply("job-single", namespace)
     assert ch.job_finished(namespace, "flaky-task", timeout=60) == "Complete"
     pods = ch.pods(namespace)
     assert len(pods) == 1
@@ -85,14 +85,14 @@ def test_on_failure_restarts_in_place_until_success(namespace: str) -> None:
 
 def test_restart_policy_always_is_refused_with_the_api_message(namespace: str) -> None:
     with pytest.raises(ch.ManifestError, match=r"restartPolicy.*\"OnFailure\", \"Never\""):
-        ch.apply("job-restart-always", namespace, quiet=True)
+        ch.apply("job-restart-always", namespace)
     assert ch.get("Job", "never-ends", namespace) is None
     message = ch.show_refusal(ch.apply, "deployment-restart-never", namespace)
     assert 'Unsupported value: "Never"' in message
 
 
 def test_changing_a_jobs_pod_template_is_refused(namespace: str) -> None:
-    ch.apply("job-fixed-completions", namespace, quiet=True)
+    ch.apply("job-fixed-completions", namespace)
     change = {
         "spec": {
             "template": {"spec": {"containers": [{"name": "render", "image": "busybox:1.36"}]}}
@@ -106,14 +106,14 @@ def test_changing_a_jobs_pod_template_is_refused(namespace: str) -> None:
 
 
 def test_deleting_a_job_deletes_its_pods(namespace: str) -> None:
-    ch.apply("job-fixed-completions", namespace, quiet=True)
+    ch.apply("job-fixed-completions", namespace)
     ch.until("Pod", namespace, lambda pods: len(pods) >= 1, "a pod", timeout=30)
     ch.delete("Job", "render-frames", namespace)
     ch.until("Pod", namespace, lambda pods: not pods, "no pods", timeout=60)
 
 
 def test_job_pods_are_ready_before_they_complete(namespace: str) -> None:
-    ch.apply("job-fixed-completions", namespace, quiet=True)
+    ch.apply("job-fixed-completions", namespace)
     seen_ready: set[str] = set()
 
     def watch(pods: list[Obj]) -> bool:

@@ -46,7 +46,7 @@ def _start_web(namespace: str) -> Timeline:
         timeline.update(pods)
         return len(timeline.ready) == 3
 
-    ch.apply("statefulset-web", namespace, quiet=True)
+    ch.apply("statefulset-web", namespace)
     ch.until("Pod", namespace, three_ready, "web-0..2 Ready", timeout=90, label_selector="app=web")
     return timeline
 

@@ -105,7 +105,7 @@ def test_pods_per_node_counts_match_the_api_for_a_daemonset(
     namespace: str, extra_nodes: list[str], widgets: Opened
 ) -> None:
     board = widgets(PodsPerNode(namespace, owner="DaemonSet/storage-daemon"))
-    ch.apply("daemonset-storage-daemon", namespace, quiet=True)
+    ch.apply("daemonset-storage-daemon", namespace)
     ch.until("Pod", namespace, _settled, "one Ready pod per node", 60, "app=storage-daemon")
 
     _converge(board, lambda: board.pod_counts() == _api_counts(namespace), "the API's counts")
@@ -158,7 +158,7 @@ def test_statefulset_order_shows_ordered_start_bound_claims_and_reverse_scale_do
     namespace: str, widgets: Opened
 ) -> None:
     order = widgets(StatefulSetOrder("web", namespace))
-    ch.apply("statefulset-web", namespace, quiet=True)
+    ch.apply("statefulset-web", namespace)
     ch.pods_ready(namespace, 3, label_selector="app=web", timeout=90)
 
     def three_ready_and_bound() -> bool:
@@ -262,7 +262,7 @@ def test_job_progress_and_event_feed_match_the_jobs_status_and_events(
     progress = widgets(JobProgress(list(JOBS), namespace))
     feed = widgets(EventFeed(namespace, max_rows=500))
     for manifest in JOBS.values():
-        ch.apply(manifest, namespace, quiet=True)
+        ch.apply(manifest, namespace)
     assert ch.job_finished(namespace, "render-frames-parallel", timeout=60) == "Complete"
     assert ch.job_finished(namespace, "broken-task", timeout=120) == "Failed"
     jobs = {name: _job(namespace, name) for name in JOBS}
@@ -318,7 +318,7 @@ def test_job_progress_and_event_feed_match_the_jobs_status_and_events(
 @pytest.mark.slow
 def test_cronjob_timeline_counts_the_job_under_its_tick(namespace: str, widgets: Opened) -> None:
     timeline = widgets(CronJobTimeline("backup", namespace))
-    ch.apply("cronjob-backup", namespace, quiet=True)
+    ch.apply("cronjob-backup", namespace)
     jobs = ch.until("Job", namespace, lambda js: bool(js), "a Job made by the CronJob", 70)
     name = jobs[0]["metadata"]["name"]
     assert ch.job_finished(namespace, name, timeout=30) == "Complete"

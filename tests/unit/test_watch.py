@@ -204,8 +204,8 @@ def test_context_manager_stops_the_thread() -> None:
 
 def test_rejects_unknown_kinds_and_namespaced_nodes() -> None:
     source = ScriptedSource({"kind": "Pod", "lists": [], "watches": []})
-    with pytest.raises(ValueError, match="cannot watch 'Deployment'"):
-        Watcher("Deployment", "ns", source=source)
+    with pytest.raises(ValueError, match="cannot watch 'Gadget'"):
+        Watcher("Gadget", "ns", source=source)
     with pytest.raises(ValueError, match="cluster-scoped"):
         Watcher("Node", "ns", source=source)
 
