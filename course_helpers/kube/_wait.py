@@ -4,7 +4,8 @@ Each is a :class:`~course_helpers.kube._waiting.Wait` on the current cluster
 (:func:`default_source`): it survives 410 Gone and dropped connections, has a
 timeout, and says when it runs out what it waited for, what it saw last and
 why, read from the cluster (``_diagnose``: a missing StorageClass, a
-nodeSelector no node matches, a Job past its backoffLimit). In a notebook, prefer the awaitable waits (``await ch.wait_for(...)``,
+nodeSelector no node matches, a Job past its backoffLimit). In a notebook,
+prefer the awaitable waits (``await ch.wait_for(...)``,
 ``await ch.rollout_status(...)``): they keep the live views drawing.
 """
 

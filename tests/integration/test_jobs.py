@@ -126,7 +126,7 @@ def test_job_pods_are_ready_before_they_complete(namespace: str) -> None:
 
 
 def test_work_queue_job_completes_once_one_pod_succeeded_and_all_stopped(namespace: str) -> None:
-    ch.apply("job-work-queue", namespace, quiet=True)
+    ch.apply("job-work-queue", namespace)
     assert ch.job_finished(namespace, "drain-queue", timeout=60) == "Complete"
     job = ch.get("Job", "drain-queue", namespace)
     assert job is not None
