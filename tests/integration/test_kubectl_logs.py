@@ -79,7 +79,7 @@ def our_kubectl(cluster: ch.ClusterInfo) -> None:
 
 
 def test_logs_of_a_finished_job_print_its_echoed_text(namespace: str) -> None:
-    ch.apply("job-failing", namespace, quiet=True)
+    ch.apply("job-failing", namespace)
     assert ch.job_finished(namespace, "broken-task") == "Failed"
     follow("-n", namespace, "job/broken-task", until="cannot reach the database")
     out = kubectl("logs", "-n", namespace, "job/broken-task")
@@ -92,7 +92,7 @@ def test_logs_of_a_finished_job_print_its_echoed_text(namespace: str) -> None:
 
 
 def test_a_restarted_container_has_its_earlier_attempt_as_previous(namespace: str) -> None:
-    ch.apply("job-single", namespace, quiet=True)
+    ch.apply("job-single", namespace)
     assert ch.job_finished(namespace, "flaky-task") == "Complete"
     follow("-n", namespace, "job/flaky-task", until="attempt 3 succeeded")
     assert kubectl("logs", "-n", namespace, "job/flaky-task").stdout == "attempt 3 succeeded\n"
@@ -101,7 +101,7 @@ def test_a_restarted_container_has_its_earlier_attempt_as_previous(namespace: st
 
 
 def test_follow_streams_lines_as_the_container_prints_them(namespace: str) -> None:
-    ch.apply(TICKER, namespace, quiet=True)
+    ch.apply(TICKER, namespace)
     ch.until("Pod", namespace, lambda pods: bool(pods), "a ticker pod", 60)
     started = time.monotonic()
     seen = follow("-n", namespace, "job/ticker", until="done")
@@ -113,7 +113,7 @@ def test_follow_streams_lines_as_the_container_prints_them(namespace: str) -> No
 
 
 def test_any_other_container_says_it_is_simulated(namespace: str) -> None:
-    ch.apply("statefulset-web", namespace, quiet=True)
+    ch.apply("statefulset-web", namespace)
     ch.pods_ready(namespace, 3, "app=web")
     for ordinal in range(3):
         follow("-n", namespace, f"web-{ordinal}", until="nginx:1.27")
