@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
 
 import ipywidgets as widgets
 import pandas as pd
 
-from ..kube._cron import CronSchedule, zone
+from ..kube._cron import CronSchedule
 from ..kube._objects import (
     CRONJOB_SCHEDULED_ANNOTATION,
     condition,
@@ -23,28 +23,13 @@ from ..kube._objects import (
 )
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._cron_ticks import FiredTicks, ScheduleZone, schedule_zone
 from ._palette import INK, OUTCOMES, chart_layout, escape, html_table
 
 FRAME_COLUMNS = ["job", "scheduled", "started", "finished", "outcome", "removed", "removed_at"]
 SCHEDULE_ROW = "schedule"
 #: Fired ticks older than this are not drawn (a CronJob may be weeks old).
 HISTORY_WINDOW = timedelta(hours=3)
-
-
-@dataclass(frozen=True)
-class ScheduleZone:
-    """The zone a CronJob's schedule is read in, and how the widget knows it."""
-
-    tz: tzinfo
-    name: str
-    #: spec.timeZone, TZ= in the schedule, the controller-manager's zone, or assumed.
-    source: str
-
-    def describe(self) -> str:
-        """Say it in a few words, for the chart's title: "in UTC (...)"."""
-        if self.source == "assumed":
-            return "in the local zone of the cluster (unknown here: drawn as UTC)"
-        return f"in {self.name} ({self.source})"
 
 
 @dataclass
@@ -124,10 +109,7 @@ class CronJobTimeline(LiveWidget):
         self.cronjob = cronjob
         self.lookahead = lookahead
         self.runs: dict[str, Run] = {}
-        # Fired ticks computed so far: (schedule, zone, anchor), the span covered, the ticks.
-        # Each redraw only extends it to "now" (a 3-hour window of a every-minute schedule
-        # is 180 ticks, recomputed every second otherwise).
-        self._fired: tuple[tuple[Any, ...], datetime, datetime, list[datetime]] | None = None
+        self._fired = FiredTicks()
         on_current_connection = options.get("source") is None and options.get("api_client") is None
         if cluster_zone is None and on_current_connection:
             from ..kube._session import cluster_info
@@ -203,7 +185,7 @@ class CronJobTimeline(LiveWidget):
 
     def _reset(self) -> None:
         self.runs.clear()
-        self._fired = None
+        self._fired.clear()
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -225,20 +207,10 @@ class CronJobTimeline(LiveWidget):
         """Return the zone the controller reads the schedule in; None if it cannot be loaded.
 
         ``TZ=``/``CRON_TZ=`` in the schedule (old objects only), else ``spec.timeZone``,
-        else the controller-manager's zone, else UTC, assumed.
+        else the controller-manager's zone (``cluster_zone``), else UTC, assumed.
         """
         spec = (self.cronjob_object or {}).get("spec") or {}
-        schedule = self.schedule()
-        if schedule is not None and schedule.zone is not None:
-            return ScheduleZone(schedule.zone, str(schedule.zone), "TZ= in the schedule")
-        if spec.get("timeZone"):
-            found = zone(str(spec["timeZone"]))
-            return ScheduleZone(found, str(spec["timeZone"]), "spec.timeZone") if found else None
-        if self.cluster_zone:
-            found = zone(self.cluster_zone)
-            if found:
-                return ScheduleZone(found, self.cluster_zone, "the zone of kube-controller-manager")
-        return ScheduleZone(UTC, "UTC", "assumed")
+        return schedule_zone(spec, self.schedule(), self.cluster_zone)
 
     def ordered_runs(self) -> list[Run]:
         """Return the runs, oldest scheduled first."""
@@ -261,44 +233,15 @@ class CronJobTimeline(LiveWidget):
         last = parse_time((cronjob.get("status") or {}).get("lastScheduleTime"))
         begin = min([*starts, *([created] if created else [])], default=now - timedelta(minutes=5))
         begin = max(begin, now - HISTORY_WINDOW)
-        fired = self._fired_between(schedule, where.tz, created, begin, now)
+        fired = self._fired.between(schedule, where.tz, created, begin, now)
         upcoming = schedule.ticks(
             now + timedelta(seconds=1), count=self.lookahead, tz=where.tz, anchor=last or created
         )
         return [t.astimezone(UTC) for t in fired], [t.astimezone(UTC) for t in upcoming]
 
-    def _fired_between(
-        self,
-        schedule: CronSchedule,
-        tz: tzinfo,
-        anchor: datetime | None,
-        begin: datetime,
-        now: datetime,
-    ) -> list[datetime]:
-        """Return the ticks from ``begin`` to ``now``, extending the ones computed before."""
-        key = (schedule.expression, tz, anchor)
-        if self._fired is not None and self._fired[0] == key and self._fired[1] <= begin:
-            _, start, end, ticks = self._fired
-            if now > end:
-                after = end + timedelta(microseconds=1)
-                ticks = ticks + schedule.ticks(after, now, tz=tz, anchor=anchor)
-                end = now
-        else:
-            start, end = begin, now
-            ticks = schedule.ticks(begin, now, tz=tz, anchor=anchor)
-        self._fired = (key, start, end, ticks)
-        return [t for t in ticks if begin <= t <= now]
-
     def _tick_labels(self, ticks: list[datetime]) -> list[str]:
-        """Return each tick's hover text: its time in UTC and in the schedule's zone."""
         where = self.schedule_zone()
-        labels = []
-        for t in ticks:
-            text = f"{t:%a %H:%M} UTC"
-            if where is not None and where.name != "UTC":
-                text += f" = {t.astimezone(where.tz):%a %H:%M} {where.name}"
-            labels.append(text)
-        return labels
+        return [where.label(t) if where else f"{t:%a %H:%M} UTC" for t in ticks]
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per Job shown, oldest first; removed ones included."""

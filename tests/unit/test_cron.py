@@ -6,17 +6,21 @@ The expected times in data/robfig_cron_v3.tsv were printed by robfig/cron v3.0.1
 
 from __future__ import annotations
 
+import doctest
 import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from course_helpers.kube import _cron
 from course_helpers.kube._cron import CronSchedule, zone
+from course_helpers.widgets import _cron_ticks, _job_layout
 
 TABLE = Path(__file__).parent / "data" / "robfig_cron_v3.tsv"
 
@@ -188,3 +192,9 @@ def test_reading_a_schedule_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("module", [_cron, _cron_ticks, _job_layout])
+def test_docstring_examples_hold(module: ModuleType) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
