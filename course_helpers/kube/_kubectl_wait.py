@@ -325,6 +325,49 @@ class _Selected:
         )
 
 
+@dataclass
+class _Listed:
+    """What a wait on a list of names remembers: the order they met the condition (or went)."""
+
+    info: Kind
+    want: Condition
+    names: list[str]
+    order: list[str] = field(default_factory=list)
+
+    def check(self, found: list[Obj]) -> Outcome | None:
+        by_name = {name_of(o): o for o in found if name_of(o) in self.names}
+        if self.want.mode == "delete":
+            self.order += [n for n in self.names if n not in by_name and n not in self.order]
+            return None if by_name else _outcome(self.info, [], self.order)
+        for name in self.names:
+            obj = by_name.get(name)
+            if obj is not None and _meets(self.want, obj) and name not in self.order:
+                self.order.append(name)
+        met = [by_name[n] for n in self.names if n in by_name and _meets(self.want, by_name[n])]
+        if len(met) < len(self.names):
+            return None
+        return _outcome(self.info, met, [n for n in self.order if n in self.names])
+
+    def seen(self, found: list[Obj]) -> str:
+        by_name = {name_of(o): o for o in found if name_of(o) in self.names}
+        if self.want.mode == "delete":
+            return f"still there: {', '.join(n for n in self.names if n in by_name)}"
+        missing = [n for n in self.names if n not in by_name]
+        waiting = [n for n in self.names if n in by_name and not _meets(self.want, by_name[n])]
+        parts = [f"not there yet: {', '.join(missing)}"] if missing else []
+        parts += [f"not yet {self.want.text}: {', '.join(waiting)}"] if waiting else []
+        return "; ".join(parts) or "all there"
+
+
+def _meets(want: Condition, obj: Obj) -> bool:
+    """Tell whether ``obj`` meets ``want``; an object being deleted meets no condition.
+
+    (kubectl would accept a terminating pod whose Ready condition is still True;
+    a lesson waiting for a pod to be Ready again after deleting it must not.)
+    """
+    return not meta(obj).get("deletionTimestamp") and want.met(obj)
+
+
 def _outcome(info: Kind, objects: list[Obj], names: list[str]) -> Outcome:
     lines = [f"{info.kubectl_name(n)} condition met" for n in names]
     return Outcome("\n".join(lines), objects, names)
@@ -332,7 +375,7 @@ def _outcome(info: Kind, objects: list[Obj], names: list[str]) -> Outcome:
 
 def wait_for_wait(
     kind: str,
-    name: str | None,
+    name: str | Sequence[str] | None,
     namespace: str,
     condition: str = "condition=Ready",
     *,
@@ -345,7 +388,13 @@ def wait_for_wait(
     want = Condition.parse(condition)
     if (name is None) == (selector is None):
         raise ValueError("wait_for needs either a name or selector=, e.g. selector='app=web'")
-    target = f"{info.kubectl}/{name}" if name is not None else f"{info.kubectl} -l {selector}"
+    names = [name] if isinstance(name, str) else list(name or [])
+    if name is not None and not names:
+        raise ValueError("wait_for needs at least one name")
+    if selector is not None:
+        target = f"{info.kubectl} -l {selector}"
+    else:
+        target = " ".join(f"{info.kubectl}/{n}" for n in names)
     ns_flag = f" -n {namespace}" if info.namespaced else ""
     quote = "'" if any(c in want.text for c in "{}[]") else ""
     say(f"kubectl wait --for={quote}{want.text}{quote} {target}{ns_flag} {_timeout_flag(timeout)}")
@@ -362,7 +411,17 @@ def wait_for_wait(
             source=default_source(),
             why=why(info.kind, namespace, selector),
         )
-    assert name is not None
+    if not isinstance(name, str):
+        listed = _Listed(info, want, names)
+        return Wait(
+            info.kind,
+            namespace,
+            listed.check,
+            what,
+            seen=listed.seen,
+            source=default_source(),
+            why=why(info.kind, namespace),
+        )
     state = _Named(info, name, namespace)
 
     def check(found: list[Obj]) -> Outcome | None:
@@ -371,7 +430,7 @@ def wait_for_wait(
         if want.mode == "create":
             return _outcome(info, found, [name]) if found else None
         obj = state.current(found)
-        if want.met(obj):
+        if _meets(want, obj):
             return _outcome(info, [obj], [name])
         never = _never(info, obj, want)
         if never:
@@ -408,7 +467,7 @@ def _describe(obj: Obj) -> str:
 
 async def wait_for(
     kind: str,
-    name: str | None,
+    name: str | Sequence[str] | None,
     namespace: str,
     condition: str = "condition=Ready",
     *,
@@ -420,8 +479,10 @@ async def wait_for(
 
     Args:
         kind: e.g. ``"Job"``, ``"Pod"``, ``"pvc"`` (kubectl's names work too).
-        name: the object to wait for; None with ``selector=`` to wait for every
-            object the label selector matches.
+        name: the object to wait for; a list of names to wait for each of them
+            (``.names`` then says in which order they met the condition, or went;
+            objects not created yet are waited for, e.g. the pods a scale-up
+            makes); None with ``selector=`` for every object the selector matches.
         namespace: its namespace.
         condition: what ``--for`` says: ``"condition=complete"`` (case does not
             matter), ``"condition=Ready=false"``, ``"delete"``, ``"create"`` or
@@ -446,12 +507,22 @@ async def wait_for(
         pod/web-1 condition met
         pod/web-2 condition met
         >>> await ch.wait_for("Pod", None, ns, "delete", selector="job-name=pi")  # doctest: +SKIP
+        >>> ns = "course-sts"
+        >>> gone = await ch.wait_for("Pod", ["web-4", "web-3"], ns, "delete")  # doctest: +SKIP
+        kubectl wait --for=delete pod/web-4 pod/web-3 -n course-sts --timeout=120s
+        pod/web-4 condition met
+        pod/web-3 condition met
+        >>> gone.names  # the order they went  # doctest: +SKIP
+        ['web-4', 'web-3']
 
     Raises:
         WaitTimeout: the condition was not met in time; says what it saw last.
-        WaitFailed: the object does not exist (except with ``"create"``), was
-            deleted, or can never meet the condition (a Failed Job will not
-            become Complete).
+        WaitFailed: the (single, named) object does not exist (except with
+            ``"create"``), was deleted, or can never meet the condition (a
+            Failed Job will not become Complete).
+
+    An object being deleted never meets a condition (kubectl would count a
+    terminating pod whose Ready is still True).
         ValueError: ``condition`` is not a form kubectl accepts.
     """
     wait = wait_for_wait(
@@ -470,7 +541,7 @@ def rollout_status_blocking(kind: str, name: str, namespace: str, timeout: float
 
 def wait_for_blocking(
     kind: str,
-    name: str | None,
+    name: str | Sequence[str] | None,
     namespace: str,
     condition: str = "condition=Ready",
     *,

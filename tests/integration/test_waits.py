@@ -108,3 +108,16 @@ def test_an_awaited_wait_leaves_the_loop_to_other_tasks(namespace: str) -> None:
     # three pods one after the other take seconds: the ticker ran all along
     assert ended - started > 1
     assert len(during) >= (ended - started) / 0.05 / 4
+
+
+def test_scaling_a_statefulset_up_and_down_in_order(namespace: str) -> None:
+    ch.apply("statefulset-web", namespace)
+    ch.blocking.rollout_status("StatefulSet", "web", namespace, timeout=90)
+    ch.patch("StatefulSet", "web", namespace, {"spec": {"replicas": 5}})
+    up = ch.blocking.wait_for("Pod", ["web-3", "web-4"], namespace, timeout=60)
+    assert up.names == ["web-3", "web-4"]
+    ch.patch("StatefulSet", "web", namespace, {"spec": {"replicas": 2}})
+    down = asyncio.run(ch.wait_for("Pod", ["web-4", "web-3", "web-2"], namespace, "delete"))
+    # OrderedReady: the highest ordinal goes first, one at a time
+    assert down.names == ["web-4", "web-3", "web-2"]
+    assert [p["metadata"]["name"] for p in ch.list_objects("Pod", namespace)] == ["web-0", "web-1"]

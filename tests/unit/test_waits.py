@@ -483,3 +483,87 @@ def test_bad_for_values_say_what_works() -> None:
         Condition.parse("ready")
     with pytest.raises(ValueError, match="dotted fields"):
         Condition.parse('jsonpath={.status.conditions[?(@.type=="Ready")].status}=True')
+
+
+# -- lists of names ------------------------------------------------------------------------------
+
+
+def test_wait_for_a_list_of_names_waits_for_those_not_created_yet(use: Any) -> None:
+    use(
+        ScriptedSource(
+            {
+                "kind": "Pod",
+                "lists": [
+                    {
+                        "resourceVersion": "1",
+                        "items": [_pod(f"web-{i}", "1", True) for i in range(3)],
+                    }
+                ],
+                "watches": [
+                    [
+                        {"type": "ADDED", "object": _pod("web-3", "2")},
+                        {"type": "MODIFIED", "object": _pod("web-3", "3", True)},
+                        {"type": "ADDED", "object": _pod("web-4", "4")},
+                        {"type": "MODIFIED", "object": _pod("web-4", "5", True)},
+                    ]
+                ],
+            }
+        )
+    )
+    with ch.echo(False):
+        done = ch.blocking.wait_for("Pod", ["web-4", "web-3"], "ns", timeout=5)
+    assert done.names == ["web-3", "web-4"]
+    assert str(done) == "pod/web-3 condition met\npod/web-4 condition met"
+
+
+def test_wait_for_delete_of_a_list_says_the_order_they_went(
+    use: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use(
+        ScriptedSource(
+            {
+                "kind": "Pod",
+                "lists": [
+                    {"resourceVersion": "1", "items": [_pod(f"web-{i}", "1") for i in range(5)]},
+                    {"resourceVersion": "9", "items": [_pod(f"web-{i}", "1") for i in range(2)]},
+                ],
+                "watches": [
+                    [
+                        {"type": "MODIFIED", "object": _pod("web-4", "2", deleting=True)},
+                        {"type": "DELETED", "object": _pod("web-4", "3", deleting=True)},
+                        GONE,
+                    ],
+                    [],
+                ],
+            }
+        )
+    )
+    done = asyncio.run(ch.wait_for("Pod", ["web-4", "web-3", "web-2"], "ns", "delete", timeout=5))
+    # web-3 and web-2 went while the watch was expired: the re-list tells, in the list's order
+    assert done.names == ["web-4", "web-3", "web-2"]
+    assert (
+        "kubectl wait --for=delete pod/web-4 pod/web-3 pod/web-2 -n ns" in capsys.readouterr().out
+    )
+
+
+def test_a_pod_being_deleted_is_not_ready_again(use: Any) -> None:
+    use(
+        ScriptedSource(
+            {
+                "kind": "Pod",
+                "lists": [
+                    {"resourceVersion": "1", "items": [_pod("web-1", "1", True, deleting=True)]}
+                ],
+                "watches": [
+                    [
+                        {"type": "DELETED", "object": _pod("web-1", "2", True, deleting=True)},
+                        {"type": "ADDED", "object": _pod("web-1", "3")},
+                        {"type": "MODIFIED", "object": _pod("web-1", "4", True)},
+                    ]
+                ],
+            }
+        )
+    )
+    with ch.echo(False):
+        done = ch.blocking.wait_for("Pod", ["web-1"], "ns", timeout=5)
+    assert done.objects[0]["metadata"]["resourceVersion"] == "4"
