@@ -37,6 +37,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
         n: (".kube._cluster_ops", n)
         for n in (
             "add_node",
+            "jobs",
             "nodes",
             "pods",
             "pods_per_node",
@@ -106,6 +107,7 @@ if TYPE_CHECKING:
     from .errors import ManifestError as ManifestError
     from .errors import PortInUseError as PortInUseError
     from .kube._cluster_ops import add_node as add_node
+    from .kube._cluster_ops import jobs as jobs
     from .kube._cluster_ops import nodes as nodes
     from .kube._cluster_ops import pods as pods
     from .kube._cluster_ops import pods_per_node as pods_per_node

@@ -13,8 +13,9 @@ from kubernetes import client as k8s
 from ..cluster import _dns, _nodes
 from ..errors import ClusterError
 from ._echo import say
-from ._manifests import api_message
+from ._manifests import api_message, list_objects
 from ._namespaces import require_managed
+from ._objects import controller_of, epoch, job_state, name_of
 from ._session import api_client, cluster_info
 from ._wait import WaitTimeout, nodes_ready, until
 
@@ -110,6 +111,53 @@ def pods(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
     columns = ["pod", "node", "phase", "ready", "restarts", "ip", "owner"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values("pod", ignore_index=True)
+
+
+def jobs(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
+    """Return the namespace's Jobs as ``kubectl get jobs`` counts them, by name.
+
+    Columns: ``job``, ``state`` (:func:`~course_helpers.job_state`: Complete,
+    Failed, Suspended or Running), ``succeeded``, ``failed``, ``active``,
+    ``completions`` (None for a work queue), ``parallelism``, ``owner`` (e.g.
+    ``CronJob/backup``) and ``duration`` in seconds (None until it finished).
+
+    Example:
+        >>> table = ch.jobs(ns)[["job", "state", "succeeded", "failed"]]  # doctest: +SKIP
+        >>> print(table.to_string(index=False))  # doctest: +SKIP
+                job    state  succeeded  failed
+        broken-task   Failed          0       3
+         flaky-task Complete          1       0
+    """
+    rows = []
+    for job in list_objects("Job", namespace, label_selector=label_selector):
+        spec, status = job.get("spec") or {}, job.get("status") or {}
+        owner = controller_of(job)
+        started, ended = epoch(status.get("startTime")), epoch(status.get("completionTime"))
+        rows.append(
+            {
+                "job": name_of(job),
+                "state": job_state(job),
+                "succeeded": int(status.get("succeeded") or 0),
+                "failed": int(status.get("failed") or 0),
+                "active": int(status.get("active") or 0),
+                "completions": spec.get("completions"),
+                "parallelism": spec.get("parallelism", 1),
+                "owner": f"{owner[0]}/{owner[1]}" if owner else "",
+                "duration": round(ended - started, 1) if started and ended else None,
+            }
+        )
+    columns = [
+        "job",
+        "state",
+        "succeeded",
+        "failed",
+        "active",
+        "completions",
+        "parallelism",
+        "owner",
+        "duration",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def pods_per_node(namespace: str, label_selector: str | None = None) -> pd.DataFrame:

@@ -121,3 +121,16 @@ def test_scaling_a_statefulset_up_and_down_in_order(namespace: str) -> None:
     # OrderedReady: the highest ordinal goes first, one at a time
     assert down.names == ["web-4", "web-3", "web-2"]
     assert [p["metadata"]["name"] for p in ch.list_objects("Pod", namespace)] == ["web-0", "web-1"]
+
+
+def test_the_jobs_table_counts_like_kubectl_get_jobs(namespace: str) -> None:
+    ch.apply("job-parallel", namespace)
+    ch.blocking.wait_for("Job", "render-frames-parallel", namespace, "condition=complete")
+    [row] = ch.jobs(namespace).to_dict("records")
+    job = ch.get("Job", "render-frames-parallel", namespace)
+    assert job is not None
+    assert row["state"] == "Complete"
+    assert row["succeeded"] == job["spec"]["completions"] == row["completions"]
+    assert row["parallelism"] == job["spec"]["parallelism"]
+    assert row["active"] == 0 and row["owner"] == ""
+    assert row["duration"] > 0
