@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cluster import _binaries, _embedded
+from .cluster import _binaries, _embedded, _podlogs
 from .errors import CourseError
 from .kube import _kubectl
 from .kube._wait import nodes_ready
@@ -26,6 +26,10 @@ def _status() -> int:
         )
     for name, alive in sorted(components.items()):
         print(f"  {name:<24} {'up' if alive else 'DOWN'}")
+    writer = _podlogs.is_running()
+    print(
+        f"  {'pod log writer':<24} {'up' if writer else 'DOWN (kubectl logs: course-cluster up)'}"
+    )
     return 0 if running else 1
 
 

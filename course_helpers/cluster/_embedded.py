@@ -280,7 +280,11 @@ def up(
 
     """
     with _exclusive():
-        return _up(nodes, log, build, wait_ready)
+        state = _up(nodes, log, build, wait_ready)
+        # kubectl logs: the writer of the container log files (a fresh, reused or
+        # resumed cluster alike); it outlives kernels, as the cluster does.
+        _podlogs.ensure(state.kubeconfig, CONTEXT)
+        return state
 
 
 def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) -> ClusterState:
@@ -290,7 +294,6 @@ def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) 
     if state and cluster_dir().exists() and is_running():
         log(f"embedded cluster already running at {state.server}")
         _dns.ensure(state.kubeconfig, CONTEXT, state.dns_port, log)
-        _podlogs.ensure(state.kubeconfig, CONTEXT)
         return state
     if cluster_dir().exists():
         log("found a stale embedded cluster (some of its processes are gone): removing it")
@@ -337,7 +340,6 @@ def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) 
     state = ClusterState(kubeconfig=str(kubeconfig_path()), server=server, dns_port=dns_port)
     state.save()
     dns = _dns.start(state.kubeconfig, CONTEXT, dns_port)
-    _podlogs.start(state.kubeconfig, CONTEXT)
     _nodes.bootstrap(str(kubeconfig), nodes, log, wait_ready)
     _dns.wait_answering(dns, dns_port, log)
     log(

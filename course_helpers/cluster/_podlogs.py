@@ -302,17 +302,27 @@ class ContainerLog:
 class Writer:
     """Watches pods and keeps every container's log files and ``Logs`` object in step."""
 
-    def __init__(self, api: Any, root: Path) -> None:
-        from kubernetes import client as k8s
-
-        self.core = k8s.CoreV1Api(api)
-        self.custom = k8s.CustomObjectsApi(api)
+    def __init__(self, kubeconfig: str, context: str | None, root: Path) -> None:
+        self.kubeconfig, self.context = kubeconfig, context
+        self.connect()
         self.root = root
         self.logs: dict[tuple[str, str], ContainerLog] = {}
         self.due: dict[str, float] = {}
         self.pods: dict[str, dict[str, Any]] = {}
         self.declared: set[str] = set()
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def connect(self) -> None:
+        """(Re)read the kubeconfig: a resumed cluster may listen on another port."""
+        from kubernetes import client as k8s
+        from kubernetes import config as k8s_config
+
+        configuration = k8s.Configuration()
+        k8s_config.load_kube_config(
+            config_file=self.kubeconfig, context=self.context, client_configuration=configuration
+        )
+        api = k8s.ApiClient(configuration)
+        self.core, self.custom = k8s.CoreV1Api(api), k8s.CustomObjectsApi(api)
 
     def pod_dir(self, pod: dict[str, Any]) -> Path:
         meta = pod["metadata"]
@@ -348,6 +358,8 @@ class Writer:
             except Exception as exc:  # the API server restarting, a 410: list again
                 print(f"watch: {type(exc).__name__}: {exc}; listing again", flush=True)
                 time.sleep(2)
+                with contextlib.suppress(Exception):
+                    self.connect()
 
     def declare(self, pod: dict[str, Any]) -> None:
         """Create the pod's ``Logs`` object, owned by the pod, once."""
@@ -474,18 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--context", default=None)
     parser.add_argument("--dir", default=None, help="where the log files go")
     args = parser.parse_args(argv)
-    from kubernetes import client as k8s
-    from kubernetes import config as k8s_config
-
-    configuration = k8s.Configuration()
-    k8s_config.load_kube_config(
-        config_file=args.kubeconfig, context=args.context, client_configuration=configuration
-    )
     root = Path(args.dir) if args.dir else log_dir() / "pods"
     root.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"writing container logs under {root}", flush=True)
-    Writer(k8s.ApiClient(configuration), root).serve()
+    Writer(args.kubeconfig, args.context, root).serve()
     return 0
 
 
