@@ -87,6 +87,8 @@ def _label(pid: int) -> str:
     joined = " ".join(words)
     if name in CLUSTER:
         return name
+    if "_podlogs.py" in joined:
+        return "pod log writer"
     if "ipykernel_launcher" in joined:
         return "kernel (ipykernel)"
     if "jupyter-lab" in joined or "jupyterlab" in joined:
@@ -158,7 +160,11 @@ def _cli(env: dict[str, str], *args: str) -> None:
 
 
 def _cluster_pids(state: Path) -> list[int]:
-    files = [*(state / "kwok/clusters/course/pids").glob("*.pid"), state / "coredns/coredns.pid"]
+    files = [
+        *(state / "kwok/clusters/course/pids").glob("*.pid"),
+        state / "coredns/coredns.pid",
+        state / "podlogs/podlogs.pid",
+    ]
     return [int(f.read_text()) for f in files if f.exists()]
 
 

@@ -22,7 +22,7 @@ Files are in the container-runtime (CRI) log format, ``<RFC3339Nano> stdout F
 their pod; the ``Logs`` object is owned by the pod, so it goes with it too.
 kwok's exec (``ClusterExec``) stays disabled: nothing here runs on the host.
 
-Run by hand for debugging: ``python -m course_helpers.cluster._podlogs --kubeconfig K``.
+Run by hand for debugging: ``python course_helpers/cluster/_podlogs.py --kubeconfig K --dir D``.
 """
 
 from __future__ import annotations
@@ -36,17 +36,25 @@ import os
 import queue
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._paths import state_dir
-from ._process import is_ours, kill_if_ours
-from ._shell import Event, Run, Shell
+import yaml
+
+if __package__:
+    from ._shell import Event, Run, Shell
+else:  # run as a script by start(): no course_helpers (nor kubernetes) import, ~20 MB
+    from _shell import Event, Run, Shell  # type: ignore[import-not-found,no-redef]
 
 GROUP, VERSION, PLURAL = "kwok.x-k8s.io", "v1alpha1", "logs"
 NOTE = "[kwok simulation]"
@@ -55,6 +63,8 @@ SHELLS = ("sh", "ash", "bash", "dash")
 
 def log_dir() -> Path:
     """Return the directory of the log files (and of this process's pid and log)."""
+    from ._paths import state_dir
+
     path = state_dir() / "podlogs"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -299,6 +309,82 @@ class ContainerLog:
 # --------------------------------------------------------------------------- the process
 
 
+class ApiError(Exception):
+    """An HTTP error from the API server."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"{status}: {text[:300]}")
+        self.status = status
+
+
+class Api:
+    """The few API calls the writer makes, over HTTPS with the kubeconfig's credentials.
+
+    The standard library is enough for a list, a watch and a create, and keeps
+    this long-lived process small (the kubernetes client alone is ~35 MB).
+    """
+
+    def __init__(self, kubeconfig: str, context: str | None) -> None:
+        config = yaml.safe_load(Path(kubeconfig).read_text())
+        name = context or config["current-context"]
+        ctx = next(c["context"] for c in config["contexts"] if c["name"] == name)
+        cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == ctx["cluster"])
+        users = config.get("users") or []
+        user: dict[str, Any] = next((u["user"] for u in users if u["name"] == ctx.get("user")), {})
+        self.server = cluster["server"].rstrip("/")
+        self.ssl = ssl.create_default_context(
+            cafile=cluster.get("certificate-authority"),
+            cadata=_b64(cluster.get("certificate-authority-data")),
+        )
+        cert, key = user.get("client-certificate"), user.get("client-key")
+        if user.get("client-certificate-data"):
+            cert, key = _private_file(user["client-certificate-data"], user["client-key-data"])
+        if cert:
+            self.ssl.load_cert_chain(cert, key)
+        self.headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        if user.get("token"):
+            self.headers["Authorization"] = f"Bearer {user['token']}"
+
+    def _open(self, method: str, path: str, body: Any, timeout: float) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.server + path, data=data, headers=self.headers, method=method
+        )
+        try:
+            return urllib.request.urlopen(request, context=self.ssl, timeout=timeout)
+        except urllib.error.HTTPError as exc:
+            raise ApiError(exc.code, exc.read().decode(errors="replace")) from None
+
+    def call(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+        """Return the decoded JSON answer of one request."""
+        with self._open(method, path, body, timeout) as response:
+            return json.loads(response.read())
+
+    def watch(self, path: str, timeout: float) -> Iterator[dict[str, Any]]:
+        """Yield the events of a watch request until the server ends it."""
+        with self._open("GET", path, None, timeout) as response:
+            for line in response:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def _b64(data: str | None) -> str | None:
+    import base64
+
+    return base64.b64decode(data).decode() if data else None
+
+
+def _private_file(cert_data: str, key_data: str) -> tuple[str, str]:
+    """Write inline client credentials to mode-0600 files (ssl loads files only)."""
+    paths = []
+    for data in (cert_data, key_data):
+        fd, path = tempfile.mkstemp(prefix="podlogs-", suffix=".pem")
+        with os.fdopen(fd, "w") as out:
+            out.write(_b64(data) or "")
+        paths.append(path)
+    return paths[0], paths[1]
+
+
 class Writer:
     """Watches pods and keeps every container's log files and ``Logs`` object in step."""
 
@@ -314,15 +400,7 @@ class Writer:
 
     def connect(self) -> None:
         """(Re)read the kubeconfig: a resumed cluster may listen on another port."""
-        from kubernetes import client as k8s
-        from kubernetes import config as k8s_config
-
-        configuration = k8s.Configuration()
-        k8s_config.load_kube_config(
-            config_file=self.kubeconfig, context=self.context, client_configuration=configuration
-        )
-        api = k8s.ApiClient(configuration)
-        self.core, self.custom = k8s.CoreV1Api(api), k8s.CustomObjectsApi(api)
+        self.api = Api(self.kubeconfig, self.context)
 
     def pod_dir(self, pod: dict[str, Any]) -> Path:
         meta = pod["metadata"]
@@ -330,25 +408,17 @@ class Writer:
 
     def watch(self) -> None:
         """List then watch every pod, forever, relisting after any error (a thread)."""
-        from kubernetes import watch as k8s_watch
-
         while True:
             try:
-                resp = self.core.list_pod_for_all_namespaces(
-                    _preload_content=False, _request_timeout=30
-                )
-                data = json.loads(resp.data)
+                data = self.api.call("GET", "/api/v1/pods")
                 self.events.put(("SYNC", data["items"]))
                 version = data["metadata"]["resourceVersion"]
                 while True:
-                    stream = k8s_watch.Watch().stream(
-                        self.core.list_pod_for_all_namespaces,
-                        resource_version=version,
-                        timeout_seconds=240,
-                        allow_watch_bookmarks=True,
-                        deserialize=False,
+                    query = (
+                        f"/api/v1/pods?watch=1&resourceVersion={version}"
+                        "&allowWatchBookmarks=true&timeoutSeconds=240"
                     )
-                    for event in stream:
+                    for event in self.api.watch(query, timeout=300):
                         obj = event["object"]
                         if event["type"] == "ERROR":
                             raise RuntimeError(obj.get("message", "watch error"))
@@ -363,8 +433,6 @@ class Writer:
 
     def declare(self, pod: dict[str, Any]) -> None:
         """Create the pod's ``Logs`` object, owned by the pod, once."""
-        from kubernetes.client.exceptions import ApiException
-
         meta = pod["metadata"]
         if meta["uid"] in self.declared:
             return
@@ -393,16 +461,17 @@ class Writer:
         }
         for container in pod["spec"]["containers"]:  # kwok can open them from the start
             (directory / f"{container['name']}.log").touch()
-        args = (GROUP, VERSION, meta["namespace"], PLURAL)
+        collection = f"/apis/{GROUP}/{VERSION}/namespaces/{meta['namespace']}/{PLURAL}"
         try:
-            self.custom.create_namespaced_custom_object(*args, body, _request_timeout=10)
-        except ApiException as exc:
+            self.api.call("POST", collection, body, timeout=10)
+        except ApiError as exc:
             if exc.status != 409:
-                print(f"Logs {meta['namespace']}/{meta['name']}: {exc.status} {exc.reason}")
+                print(f"Logs {meta['namespace']}/{meta['name']}: {exc}", flush=True)
                 return
-            old = self.custom.get_namespaced_custom_object(*args, meta["name"])
+            # A Logs object of an earlier pod of that name (a StatefulSet's): replace it.
+            old = self.api.call("GET", f"{collection}/{meta['name']}")
             body["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-            self.custom.replace_namespaced_custom_object(*args, meta["name"], body)
+            self.api.call("PUT", f"{collection}/{meta['name']}", body)
         self.declared.add(meta["uid"])
 
     def seen(self, pod: dict[str, Any], now: dt.datetime) -> None:
@@ -484,9 +553,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course-podlogs", description=__doc__)
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--context", default=None)
-    parser.add_argument("--dir", default=None, help="where the log files go")
+    parser.add_argument("--dir", required=True, help="where the log files go")
     args = parser.parse_args(argv)
-    root = Path(args.dir) if args.dir else log_dir() / "pods"
+    root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"writing container logs under {root}", flush=True)
@@ -507,6 +576,8 @@ def pid() -> int | None:
 
 def is_running() -> bool:
     """Return True when the log writer of this state directory runs."""
+    from ._process import is_ours
+
     running = pid()
     return running is not None and is_ours(running, log_dir())
 
@@ -515,20 +586,11 @@ def start(kubeconfig: str, context: str) -> None:
     """Start the log writer for the embedded cluster (replacing a recorded one)."""
     stop()
     directory = log_dir()
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p
-        ),
-    }
     with open(directory / "podlogs.log", "a") as out:
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-c",
-                "import sys; from course_helpers.cluster._podlogs import main; "
-                "sys.exit(main(sys.argv[1:]))",
+                str(Path(__file__).resolve()),  # as a script: no package import
                 "--kubeconfig",
                 kubeconfig,
                 "--context",
@@ -541,7 +603,6 @@ def start(kubeconfig: str, context: str) -> None:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=directory,
-            env=env,
         )
     (directory / "podlogs.pid").write_text(f"{process.pid}\n")
 
@@ -554,6 +615,8 @@ def ensure(kubeconfig: str, context: str) -> None:
 
 def stop() -> None:
     """Stop the log writer if one is recorded."""
+    from ._process import is_ours, kill_if_ours
+
     running = pid()
     if running and kill_if_ours(running, log_dir(), signal=15):
         for _ in range(50):
