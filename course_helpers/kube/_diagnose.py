@@ -264,8 +264,17 @@ def diagnose(
     involved = {uid_of(o) for o in (*pods, *claims)} | {
         uid_of(w) for items in workloads.values() for w in items
     }
+    found += [c for c in deletion_causes(snap) if c.about in _abouts(workloads, pods, claims)]
     found += event_causes(snap.events, involved - told, found)
     return _merge(found)
+
+
+def _abouts(
+    workloads: dict[str, list[Obj]], pods: list[Obj], claims: list[Obj]
+) -> set[tuple[str, str]]:
+    chosen = [("Pod", p) for p in pods] + [("PersistentVolumeClaim", c) for c in claims]
+    chosen += [(kind, w) for kind, items in workloads.items() for w in items]
+    return {(kind, name_of(obj)) for kind, obj in chosen}
 
 
 def _pods_of(workload: Obj, kind: str, snap: Snapshot, pods: list[Obj]) -> list[Obj]:
@@ -739,9 +748,9 @@ def pod_causes(pod: Obj, nodes: list[Obj]) -> list[Cause]:
     about = ("Pod", name)
     status, spec = pod.get("status") or {}, pod.get("spec") or {}
     if meta(pod).get("deletionTimestamp"):
-        finalizers = meta(pod).get("finalizers") or []
-        held = f", held by finalizers {', '.join(finalizers)}" if finalizers else ""
-        return [Cause(f"Pod {name} is being deleted{held}.", about=about)]
+        if meta(pod).get("finalizers"):
+            return []  # deletion_causes names what holds it
+        return [Cause(f"Pod {name} is being deleted: its containers are stopping.", about=about)]
     phase = status.get("phase") or "Pending"
     if phase == "Succeeded" or (phase == "Running" and pod_ready(pod)):
         return []
@@ -998,6 +1007,51 @@ def daemonset_causes(ds: Obj, nodes: list[Obj]) -> list[Cause]:
     )
     reason = reason.replace("can run on no node", "can run on no node (desired: 0 pods)", 1)
     return [Cause(reason, final=True, about=("DaemonSet", name))]
+
+
+# -- deletions ---------------------------------------------------------------------------------
+
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+
+
+def deletion_causes(snap: Snapshot) -> list[Cause]:
+    """Say what keeps objects that are being deleted: a claim's users, or finalizers.
+
+    Example:
+        >>> claim = {"metadata": {"name": "data-db-0", "deletionTimestamp": "2026-01-01T00:00:00Z",
+        ...          "finalizers": ["kubernetes.io/pvc-protection"]}}
+        >>> user = {"metadata": {"name": "db-0"}, "spec": {"volumes": [
+        ...         {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]}}
+        >>> print(deletion_causes(Snapshot("ns", pods=[user], claims=[claim]))[0].text)
+        ... # doctest: +NORMALIZE_WHITESPACE
+        PersistentVolumeClaim data-db-0 is being deleted, but it stays while pod db-0 uses it
+        (finalizer kubernetes.io/pvc-protection): delete the pod, or its StatefulSet, too.
+    """
+    users: dict[str, list[str]] = {}
+    for pod in snap.pods:
+        for claim_name in _claim_names(pod):
+            users.setdefault(claim_name, []).append(name_of(pod))
+    kinds = [("PersistentVolumeClaim", snap.claims), ("Pod", snap.pods), *snap.workloads.items()]
+    out = []
+    for kind, items in kinds:
+        for obj in items:
+            finalizers = [str(f) for f in meta(obj).get("finalizers") or []]
+            if not meta(obj).get("deletionTimestamp") or not finalizers:
+                continue
+            name = name_of(obj)
+            if kind == "PersistentVolumeClaim" and PVC_PROTECTION in finalizers and users.get(name):
+                text = (
+                    f"PersistentVolumeClaim {name} is being deleted, but it stays while pod "
+                    f"{', '.join(users[name])} uses it (finalizer {PVC_PROTECTION}): delete "
+                    "the pod, or its StatefulSet, too."
+                )
+            else:
+                text = (
+                    f"{kind} {name} is being deleted; it goes once its finalizers "
+                    f"({', '.join(finalizers)}) are done."
+                )
+            out.append(Cause(text, about=(kind, name)))
+    return out
 
 
 # -- events ------------------------------------------------------------------------------------

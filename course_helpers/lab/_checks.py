@@ -18,7 +18,7 @@ from typing import Any
 from kubernetes import client as k8s
 
 from ..errors import CourseError
-from ..kube._diagnose import Cause, causes, format_causes
+from ..kube._diagnose import Cause, causes, deletion_causes, format_causes, gather
 from ..kube._echo import echo
 from ..kube._kinds import api_version_of
 from ..kube._manifests import _resource, dynamic
@@ -480,5 +480,6 @@ def check_cleanup(namespace: str, timeout: float = 30) -> str:
             )
             shown = ", ".join(stuck or left)
             state = "still there" if stuck else "still being deleted"
-            raise CheckFailed(f"Left in {namespace} ({state}): {shown}.{note}")
+            held = [c.text for c in deletion_causes(gather(namespace))]
+            raise CheckFailed(f"Left in {namespace} ({state}): {shown}.{note}{format_causes(held)}")
         time.sleep(0.5)

@@ -230,3 +230,16 @@ spec:
         in message
     )
     assert "cache-1, cache-2 will be created only once cache-0 is Ready, and it is not" in message
+
+
+def test_lab_5_names_the_pod_that_keeps_a_deleted_claim(namespace: str) -> None:
+    ch.lab.apply_solution(4, namespace)
+    ch.lab.check(4, namespace)
+    ch.delete("PersistentVolumeClaim", "data-db-0", namespace)
+    with pytest.raises(ch.lab.CheckFailed) as failed:
+        ch.lab.check(5, namespace, timeout=2)
+    message = str(failed.value)
+    assert (
+        "PersistentVolumeClaim data-db-0 is being deleted, but it stays while pod db-0" in message
+    )
+    assert "(finalizer kubernetes.io/pvc-protection)" in message

@@ -526,3 +526,27 @@ def test_a_crash_looping_container_shows_its_last_exit() -> None:
         "Pod p on worker-1: container main is waiting (CrashLoopBackOff: back-off 40s), "
         "last exit code 137 (OOMKilled)."
     )
+
+
+def test_a_claim_being_deleted_names_the_pod_that_keeps_it() -> None:
+    deleting = claim("data-db-0", "standard", phase="Bound")
+    deleting["metadata"] |= {
+        "deletionTimestamp": "2026-01-01T00:00:00Z",
+        "finalizers": ["kubernetes.io/pvc-protection"],
+    }
+    user = pod(
+        "db-0",
+        nodeName="worker-1",
+        volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}],
+    )
+    user["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    snap = Snapshot("ns", pods=[user], claims=[deleting], nodes=NODES)
+    [cause] = diagnose(snap, "PersistentVolumeClaim", ["data-db-0"])
+    assert "stays while pod db-0 uses it (finalizer kubernetes.io/pvc-protection)" in cause.text
+    held = pod("other")
+    held["metadata"] |= {"deletionTimestamp": "2026-01-01T00:00:00Z", "finalizers": ["x.dev/hold"]}
+    [cause] = diagnose(Snapshot("ns", pods=[held], nodes=NODES), "Pod", ["other"])
+    assert (
+        cause.text
+        == "Pod other is being deleted; it goes once its finalizers (x.dev/hold) are done."
+    )
