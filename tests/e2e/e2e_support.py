@@ -102,11 +102,21 @@ def cluster_nodes(env: dict[str, str]) -> list[str]:
 
 
 def run_notebook(
-    lab: Lab, node: Path, url: str, name: str, timeout: float = 240, settle: float = 3
+    lab: Lab,
+    node: Path,
+    url: str,
+    name: str,
+    timeout: float = 240,
+    settle: float = 3,
+    during: str | None = None,
 ) -> dict[str, Any]:
     """Open ``url`` in headless Chromium, run all cells and return what the page showed.
 
-    Screenshots and ``result.json`` go to ``test-artifacts/e2e/<name>/``.
+    Screenshots and ``result.json`` go to ``test-artifacts/e2e/<name>/``. With
+    ``during``, every cell whose source contains it is watched while it runs:
+    ``result["during"]`` lists, per such cell, the earlier widget cells whose
+    view drew something new before it ended, with a screenshot of each, taken
+    then (``04-during-cell-NN-view-MM.png``).
     """
     out = ARTIFACTS / name
     shutil.rmtree(out, ignore_errors=True)
@@ -116,6 +126,7 @@ def run_notebook(
         str(HERE / "run_notebook.mjs"),
         *("--url", url, "--api", lab.base, "--token", lab.token, "--out", str(out)),
         *("--timeout", str(timeout), "--settle", str(settle)),
+        *(("--during", during) if during else ()),
     ]
     proc = subprocess.run(
         cmd,

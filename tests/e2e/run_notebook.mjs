@@ -6,6 +6,8 @@
 //        --out test-artifacts/e2e/NAME [--timeout 240] [--settle 3] \
 //        [--api http://127.0.0.1:PORT --token T]   (when --url is not the server's own,
 //                                                  e.g. the file:// page JupyterLab opens)
+//        [--during "await ch."]   (while a cell whose source has this text runs, sample
+//                                  every live view and screenshot one that changes)
 //
 // Prints one JSON object on stdout (also written to OUT/result.json); exits 0
 // whenever it could report, so the caller asserts on the JSON. Exit 2: bad usage,
@@ -40,6 +42,33 @@ function parseArgs(argv) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Which code cell the kernel runs now (the first one still showing [*]: Run All queues
+// every cell as [*], and they run in order), and a fingerprint of each widget output
+// (its text, its chips' titles, its SVG shapes): a view that redraws changes its print.
+function runningCellAndViews() {
+  const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+  const cells = [...(panel?.querySelectorAll(".jp-Notebook .jp-Cell") ?? [])];
+  let running = null;
+  const views = {};
+  cells.forEach((cell, index) => {
+    if (!cell.classList.contains("jp-CodeCell")) return;
+    const prompt = cell.querySelector(".jp-InputPrompt")?.textContent ?? "";
+    if (running === null && prompt.includes("*")) {
+      const source = [...cell.querySelectorAll(".jp-InputArea .cm-line")].map((l) => l.textContent);
+      running = { index, source: source.join("\n") };
+    }
+    const widgets = [...cell.querySelectorAll(".jp-OutputArea-output .jupyter-widgets")];
+    if (widgets.length === 0) return;
+    views[index] = widgets.map((w) => [
+      w.textContent ?? "",
+      [...w.querySelectorAll("[title]")].map((t) => t.getAttribute("title")).join("|"),
+      [...w.querySelectorAll("svg path, svg rect, svg text")].map((e) =>
+        e.getAttribute("d") ?? e.textContent ?? "").join("|"),
+    ].join("#")).join("&");
+  });
+  return { running, views };
+}
 const elapsed = (start) => Math.round((Date.now() - start) / 100) / 10;
 
 // Everything a test asserts on, read from the DOM in one go. textContent rather than
@@ -180,8 +209,50 @@ async function main() {
     const deadline = runStart + args.timeout * 1000;
     let idleSince = null;
     let state = null;
+    // --during: each matching cell while it runs, the views it saw at its start and
+    // every view that drew something else before it ended (the view stayed live).
+    result.during = [];
+    let watching = null;
+    const sampleDuring = async () => {
+      const now = await page.evaluate(runningCellAndViews);
+      const cell = now.running;
+      if (watching && (!cell || cell.index !== watching.cell)) {
+        watching.endedAfter = elapsed(watching.startedAt);
+        delete watching.first;
+        delete watching.startedAt;
+        result.during.push(watching);
+        watching = null;
+      }
+      if (!cell || !cell.source.includes(args.during)) return false;
+      if (!watching) {
+        watching = { cell: cell.index, firstLine: cell.source.split("\n")[0], samples: 0,
+          changed: [], screenshots: [], first: now.views, startedAt: Date.now() };
+      }
+      watching.samples += 1;
+      for (const [view, print] of Object.entries(now.views)) {
+        const index = Number(view);
+        if (index >= watching.cell || watching.changed.includes(index)) continue;
+        if (watching.first[view] === undefined || watching.first[view] === print) continue;
+        watching.changed.push(index);
+        const name = `04-during-cell-${String(watching.cell).padStart(2, "0")}-view-${String(index).padStart(2, "0")}`;
+        const view_ = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index);
+        await shot(name, (path) => view_.screenshot({ path, timeout: 5000 })).catch(() => {});
+        watching.screenshots.push(join(args.out, `${name}.png`));
+      }
+      return true;
+    };
     await sleep(500);
     while (Date.now() < deadline) {
+      if (args.during) {
+        const busyUntil = Date.now() + 500;
+        do {
+          if (!(await sampleDuring())) {
+            await sleep(250);
+            break;
+          }
+          await sleep(100);
+        } while (Date.now() < busyUntil);
+      }
       state = await page.evaluate(readNotebook, ERROR_TEXTS);
       const busyCells = state.codeCells.filter((c) => c.prompt.includes("*")).length;
       const busyKernels = (await kernels(base, token)).filter((k) => k.execution_state !== "idle").length;
@@ -191,8 +262,9 @@ async function main() {
       } else {
         idleSince = null;
       }
-      await sleep(500);
+      if (!args.during) await sleep(500);
     }
+    if (watching) result.during.push({ ...watching, first: undefined, endedAfter: null });
     result.timedOut = Date.now() >= deadline;
     result.timings.ran = elapsed(runStart);
     // Let widgets finish rendering, then read the page.

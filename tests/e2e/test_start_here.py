@@ -7,6 +7,7 @@ a user's browser would open it; then Run > Run All Cells.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from pathlib import Path
@@ -34,11 +35,22 @@ def _opened_url(lab: Lab) -> str:
     return lab.opened_url.read_text().strip()
 
 
+#: The cells that wait while live views are on screen: they await, so the kernel's
+#: event loop, and with it every view, keeps running meanwhile.
+AWAITED = "await "
+
+
+def _awaiting_cells() -> list[str]:
+    cells = json.loads((REPO / START_HERE).read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return [s for s in sources if AWAITED in s]
+
+
 def test_make_course_opens_start_here_and_it_runs(lab: Lab, e2e_tools: Path) -> None:
     assert (REPO / START_HERE).exists(), f"{START_HERE} is missing"
     url = _opened_url(lab)
     try:
-        result = run_notebook(lab, e2e_tools, url, "start-here")
+        result = run_notebook(lab, e2e_tools, url, "start-here", during=AWAITED)
     finally:
         lab.shutdown_sessions()
     info = describe(result)
@@ -49,6 +61,17 @@ def test_make_course_opens_start_here_and_it_runs(lab: Lab, e2e_tools: Path) -> 
     # ch.connect() describes the cluster it reached: the embedded one, with its nodes.
     shown = " ".join(o["text"] for c in result["codeCells"] for o in c["outputs"])
     assert "embedded (kwok)" in shown and "worker-1" in shown, f"no working cluster shown\n{info}"
+    # The views stay live while a cell waits: some view above an awaited wait drew
+    # something new while that wait ran (a blocking wait would freeze them all).
+    waits = result["during"]
+    assert _awaiting_cells(), (
+        f"{START_HERE} has no awaited wait, so its views freeze while it waits"
+    )
+    assert waits, f"no awaited cell was seen running\n{info}"
+    live = [w for w in waits if w["changed"]]
+    assert live, f"no live view changed during an awaited wait: {waits}\n{info}"
+    for wait in live:
+        assert all(Path(p).exists() for p in wait["screenshots"]), wait
     # Not failures, but worth a look in the screenshots (test-artifacts/e2e/start-here/).
     for issue in reader_issues(result):
         warnings.warn(f"{START_HERE}: {issue}", UserWarning, stacklevel=1)
