@@ -207,7 +207,14 @@ def _selected(
             k: [w for w in items if labelled(_template_labels(w))]
             for k, items in snap.workloads.items()
         }
-    elif kind in ("Pod", "PersistentVolumeClaim"):
+    elif kind == "Pod":
+        # Named pods: their own controllers speak for their templates (e.g. a claim template).
+        named = [p for p in snap.pods if names is None or name_of(p) in names]
+        owners = {r.get("uid") for p in named for r in meta(p).get("ownerReferences") or []}
+        workloads = {
+            k: [w for w in items if uid_of(w) in owners] for k, items in snap.workloads.items()
+        }
+    elif kind == "PersistentVolumeClaim":
         workloads = {k: [] for k in snap.workloads}
     # A Deployment's pods belong to its ReplicaSets.
     deployment_uids = {uid_of(d) for d in workloads.get("Deployment", [])}
@@ -226,7 +233,8 @@ def _selected(
             if (names is None or name_of(p) in names)
             and labelled(dict(meta(p).get("labels") or {}))
         ]
-        pods += [p for p in snap.pods if _owned_by_uid(p, owner_uids) and p not in pods]
+        if names is None:
+            pods += [p for p in snap.pods if _owned_by_uid(p, owner_uids) and p not in pods]
     else:
         pods = [p for p in snap.pods if _owned_by_uid(p, owner_uids)]
     if kind == "PersistentVolumeClaim":

@@ -550,3 +550,22 @@ def test_a_claim_being_deleted_names_the_pod_that_keeps_it() -> None:
         cause.text
         == "Pod other is being deleted; it goes once its finalizers (x.dev/hold) are done."
     )
+
+
+def test_a_wait_on_one_pod_hears_its_statefulset_about_the_claim_template() -> None:
+    db0 = pod(
+        "db-0",
+        ("StatefulSet", "db"),
+        volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}],
+    )
+    snap = Snapshot(
+        "ns",
+        pods=[db0],
+        claims=[claim("data-db-0", "fast")],
+        workloads={"StatefulSet": [statefulset("fast")]},
+        nodes=NODES,
+        storage_classes=[STANDARD],
+    )
+    found = diagnose(snap, "Pod", ["db-0"])
+    assert found[0].text.startswith("StatefulSet db's volumeClaimTemplate data asks for")
+    assert "PersistentVolumeClaim data-db-0 asks" not in texts(found)
