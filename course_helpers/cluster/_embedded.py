@@ -45,7 +45,10 @@ def cluster_dir() -> Path:
 
 
 def kubeconfig_path() -> Path:
-    """Return the stable kubeconfig path of the embedded cluster (see ``course-cluster env``)."""
+    """Return the stable kubeconfig path of the embedded cluster (the one kwokctl writes).
+
+    kubectl in notebooks and terminals uses a one-context copy (``kube/_kubectl.py``).
+    """
     explicit = os.environ.get("COURSE_KUBECONFIG")
     return Path(explicit) if explicit else state_dir() / "kubeconfig"
 
@@ -357,7 +360,7 @@ def down(log: Log = print) -> bool:
 
 def _down(log: Log) -> bool:
     _dns.stop()
-    _podlogs.stop()
+    _podlogs.stop(forget=True)
     if not cluster_dir().exists():
         _state_file().unlink(missing_ok=True)
         log("no embedded cluster to stop")

@@ -466,9 +466,9 @@ class Writer:
             self.api.call("POST", collection, body, timeout=10)
         except ApiError as exc:
             if exc.status != 409:
-                print(f"Logs {meta['namespace']}/{meta['name']}: {exc}", flush=True)
-                return
+                raise
             # A Logs object of an earlier pod of that name (a StatefulSet's): replace it.
+            # Should the garbage collector delete it meanwhile, the next try creates one.
             old = self.api.call("GET", f"{collection}/{meta['name']}")
             body["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             self.api.call("PUT", f"{collection}/{meta['name']}", body)
@@ -482,7 +482,10 @@ class Writer:
         self.pods[uid] = pod
         directory = self.pod_dir(pod)
         directory.mkdir(parents=True, exist_ok=True)
-        self.declare(pod)
+        try:
+            self.declare(pod)
+        except (ApiError, OSError) as exc:
+            print(f"Logs {meta['namespace']}/{meta['name']}: {exc}; trying again", flush=True)
         specs = {c["name"]: c for c in pod["spec"]["containers"]}
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
         pod_started = _time((pod.get("status") or {}).get("startTime")) or now
@@ -497,6 +500,8 @@ class Writer:
             when = self.logs[key].update(status, pod_started, now)
             if when is not None:
                 due.append(when)
+        if uid not in self.declared:
+            due.append(time.time() + 2)
         if due:
             self.due[uid] = min(due)
         else:
@@ -519,9 +524,12 @@ class Writer:
         live = {p["metadata"]["uid"] for p in items}
         for uid in [u for u in self.pods if u not in live]:
             self.gone(uid, self.pods[uid])
-        for ns_dir in self.root.glob("*/*/*"):
-            if ns_dir.is_dir() and ns_dir.name not in live:
-                shutil.rmtree(ns_dir, ignore_errors=True)
+        for uid_dir in self.root.glob("*/*/*"):
+            if uid_dir.is_dir() and uid_dir.name not in live:
+                shutil.rmtree(uid_dir, ignore_errors=True)
+        for empty in [*self.root.glob("*/*"), *self.root.glob("*")]:  # pods, then namespaces
+            with contextlib.suppress(OSError):
+                empty.rmdir()
         for pod in items:
             self.seen(pod, now)
 
@@ -613,8 +621,8 @@ def ensure(kubeconfig: str, context: str) -> None:
         start(kubeconfig, context)
 
 
-def stop() -> None:
-    """Stop the log writer if one is recorded."""
+def stop(forget: bool = False) -> None:
+    """Stop the log writer if one is recorded; ``forget`` deletes the log files too."""
     from ._process import is_ours, kill_if_ours
 
     running = pid()
@@ -626,6 +634,8 @@ def stop() -> None:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(running, os.WNOHANG)
     (log_dir() / "podlogs.pid").unlink(missing_ok=True)
+    if forget:
+        shutil.rmtree(log_dir() / "pods", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -166,3 +166,58 @@ def test_the_writer_process_loads_neither_the_package_nor_kubernetes() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class FakeApi:
+    """Records the writer's API calls; the first POST of a name can answer 409."""
+
+    def __init__(self, conflict: bool = False) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+        self.conflict = conflict
+
+    def call(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+        self.calls.append((method, path, body))
+        if method == "POST" and self.conflict:
+            self.conflict = False
+            raise _podlogs.ApiError(409, "AlreadyExists")
+        if method == "GET":
+            return {"metadata": {"resourceVersion": "7"}}
+        return body
+
+
+def writer(tmp_path: Path, api: FakeApi) -> _podlogs.Writer:
+    w = _podlogs.Writer.__new__(_podlogs.Writer)
+    w.api, w.root = api, tmp_path  # type: ignore[assignment]
+    w.logs, w.due, w.pods, w.declared = {}, {}, {}, set()
+    return w
+
+
+def test_each_pod_gets_a_logs_object_it_owns(tmp_path: Path) -> None:
+    api = FakeApi()
+    w = writer(tmp_path, api)
+    p = pod(["sh", "-c", "echo hi"])
+    p["status"]["containerStatuses"] = [running(0, 0)]
+    w.seen(p, now=at(1))
+    w.seen(p, now=at(2))  # declared once
+    ((method, path, body),) = api.calls
+    assert (method, path) == ("POST", "/apis/kwok.x-k8s.io/v1alpha1/namespaces/ns/logs")
+    assert body["metadata"]["ownerReferences"][0] == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "name": "p",
+        "uid": "u1",
+    }
+    (entry,) = body["spec"]["logs"]
+    assert entry["containers"] == ["task"]
+    assert entry["logsFile"] == str(tmp_path / "ns" / "p" / "u1" / "task.log")
+    assert texts(Path(entry["logsFile"])) == ["hi"]
+    w.gone("u1", p)
+    assert list(tmp_path.iterdir()) == [], "the pod's files go with it"
+
+
+def test_a_logs_object_left_by_an_earlier_pod_of_that_name_is_replaced(tmp_path: Path) -> None:
+    api = FakeApi(conflict=True)
+    w = writer(tmp_path, api)
+    w.seen(pod(["sh", "-c", "echo hi"]), now=at(1))
+    assert [c[0] for c in api.calls] == ["POST", "GET", "PUT"]
+    assert api.calls[-1][2]["metadata"]["resourceVersion"] == "7"
