@@ -63,12 +63,20 @@ def test_ticks_fired_and_next() -> None:
 def test_figure_draws_each_run_by_outcome() -> None:
     timeline = CronJobTimeline("report", NS, source=FIXTURE)
     data = {t.name: t for t in timeline.figure.data}
-    assert [y for y in data["Complete"].y if y] == ["report-29540704"] * 2 + ["report-29540708"] * 2
-    assert [y for y in data["Failed"].y if y] == ["report-29540710"] * 2
+    # A removed Job keeps its outcome's bar; its removal is a dotted tail to a ⊖ marker.
+    complete = ["report-29540702", "report-29540704", "report-29540708"]
+    assert [y for y in data["Complete"].y if y] == [j for j in complete for _ in (0, 1)]
+    assert [y for y in data["Failed"].y if y] == ["report-29540706"] * 2 + ["report-29540710"] * 2
     assert [y for y in data["Removed"].y if y] == ["report-29540702"] * 2 + ["report-29540706"] * 2
+    # the tail starts where the bar ends (a 6 s run is drawn at least 1.2 % of the axis wide)
+    assert data["Removed"].x[:2] == (data["Complete"].x[1], at("09:08:07"))
+    assert list(data["Removed"].marker.size) == [0, 12, 0] * 2
     assert data["Running"].y == ()
-    assert data["Complete"].x[:2] == (at("09:04:00"), at("09:04:06"))
-    assert "removed by history limit" in data["Removed"].text[0]
+    assert data["CronJob deleted"].x == ()
+    assert data["Complete"].x[3] == at("09:04:00")
+    assert data["Complete"].x[4] >= at("09:04:06")
+    assert "removed by history limit at 09:08:07" in data["Removed"].text[0]
+    assert "report-29540702: Complete, ran 6 s" in data["Removed"].text[0]
     assert data["Failed"].marker.symbol == "x"
     assert timeline.figure.layout.yaxis.categoryarray == (
         "report-29540702",
@@ -80,7 +88,7 @@ def test_figure_draws_each_run_by_outcome() -> None:
     )
     assert timeline.figure.layout.title.text == (
         "CronJob report: schedule */2 * * * * in the local zone of the cluster (unknown here: "
-        "drawn as UTC) · keeps 2 succeeded, 1 failed · "
+        "drawn as UTC)<br>keeps 2 succeeded, 1 failed · "
         "last scheduled 09:10:00"
     )
 
@@ -104,8 +112,11 @@ def test_a_running_job_and_pruning_as_it_happens() -> None:
     assert not frame["removed"].any()
     data = {t.name: t for t in timeline.figure.data}
     assert [y for y in data["Running"].y if y] == ["report-29540708"] * 2
-    # a running Job's bar reaches "now": offline, the newest event's time
-    assert data["Running"].x[:2] == (at("09:08:00"), at("09:08:02"))
+    # a running Job's bar reaches "now" (offline, the newest event's time), or is at least
+    # 1.2 % of the axis wide, so a run of seconds stays visible on an axis of minutes
+    fired, upcoming = timeline.ticks()
+    shortest = timedelta(seconds=(upcoming[-1] - fired[0]).total_seconds() * 0.012)
+    assert data["Running"].x[:2] == (at("09:08:00"), at("09:08:00") + shortest)
 
     replay.seek(timeline, at("09:08:08").timestamp() - replay.start)
     frame = timeline.to_frame().set_index("job")
@@ -232,3 +243,93 @@ def test_ticks_extended_redraw_by_redraw_equal_a_fresh_computation() -> None:
     fired = timeline.ticks()[0]
     assert fired[0] >= later - HISTORY_WINDOW and fired[-1] <= later
     assert all(b - a == timedelta(minutes=7) for a, b in itertools.pairwise(fired) if b.minute)
+
+
+def _deleted_at(events: list[WatchEvent], when: str, *, foreground: bool) -> list[WatchEvent]:
+    """Return ``events`` followed by the CronJob's deletion at ``when`` and its Jobs' removal.
+
+    Background deletion (kubectl's default): the CronJob goes, then the garbage collector
+    deletes its Jobs; foreground: the CronJob gets a deletionTimestamp, its Jobs go, then it.
+    """
+    t = at(when).timestamp()
+    cronjob = next(e for e in reversed(events) if e.kind == "CronJob").object
+    live: dict[str, WatchEvent] = {}
+    for event in events:
+        if event.kind == "Job":
+            if event.type == "DELETED":
+                live.pop(event.name, None)
+            else:
+                live[event.name] = event
+    stamped = {**cronjob, "metadata": {**cronjob["metadata"], "deletionTimestamp": when_z(when)}}
+    tail: list[WatchEvent] = []
+    if foreground:
+        tail.append(WatchEvent("CronJob", "MODIFIED", stamped, t))
+    else:
+        tail.append(WatchEvent("CronJob", "DELETED", cronjob, t))
+    tail += [
+        WatchEvent("Job", "DELETED", e.object, t + 0.2 + i / 10)
+        for i, e in enumerate(sorted(live.values(), key=lambda e: e.name))
+    ]
+    if foreground:
+        tail.append(WatchEvent("CronJob", "DELETED", stamped, t + 1))
+    return [*events, *tail]
+
+
+def when_z(hh_mm_ss: str) -> str:
+    return at(hh_mm_ss).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("foreground", [False, True])
+def test_a_deleted_cronjob_keeps_its_schedule_and_outcomes(foreground: bool) -> None:
+    events = _deleted_at(Replay(FIXTURE).events, "09:11:30", foreground=foreground)
+    timeline = CronJobTimeline("report", NS, source=events)
+    frame = timeline.to_frame().set_index("job")
+    assert frame["removed"].all()
+    assert frame["outcome"].tolist() == ["Complete", "Complete", "Failed", "Complete", "Failed"]
+    assert frame["removed_by"].tolist() == [
+        "history limit",
+        "CronJob deleted",
+        "history limit",
+        "CronJob deleted",
+        "CronJob deleted",
+    ]
+    fired, upcoming = timeline.ticks()
+    assert fired[-1] == at("09:10:00"), "the schedule row stays, up to the deletion"
+    assert upcoming == [], "a deleted CronJob fires no more"
+    title = timeline.chart_title()
+    assert "not seen yet" not in title
+    assert "schedule */2 * * * *" in title
+    assert "at 09:11:30, its 3 Jobs with it" in title
+    data = {t.name: t for t in timeline.figure.data}
+    assert data["CronJob deleted"].x == (at("09:11:30"),)
+    assert [y for y in data["Complete"].y if y][:2] == ["report-29540702"] * 2
+    assert "deleted with the CronJob" in data["Removed"].text[-2]
+    assert "CronJob deleted at 09:1" in str(timeline)
+    assert "0 Jobs kept, 5 removed" in str(timeline)
+    snap = timeline.snapshot().html
+    assert "deleted at 09:11:30" in snap and "✓ Complete" in snap
+
+
+def test_a_suspended_cronjob_draws_no_next_ticks() -> None:
+    events = Replay(FIXTURE).events
+    cronjob = next(e for e in reversed(events) if e.kind == "CronJob").object
+    paused = {**cronjob, "spec": {**cronjob["spec"], "suspend": True}}
+    t = at("09:11:00").timestamp()
+    timeline = CronJobTimeline(
+        "report", NS, source=[*events, WatchEvent("CronJob", "MODIFIED", paused, t)]
+    )
+    fired, upcoming = timeline.ticks()
+    assert upcoming == []
+    assert fired[-1] == at("09:10:00")
+    assert "suspended since 09:11:00" in timeline.chart_title()
+    assert {t.name: t for t in timeline.figure.data}["next ticks"].x == ()
+
+
+def test_a_short_run_has_a_visible_width() -> None:
+    timeline = CronJobTimeline("report", NS, source=FIXTURE)
+    fired, upcoming = timeline.ticks()
+    span = (upcoming[-1] - fired[0]).total_seconds()
+    data = {t.name: t for t in timeline.figure.data}
+    xs = [x for x in data["Failed"].x if x is not None]
+    widths = [(b - a).total_seconds() for a, b in zip(xs[::2], xs[1::2], strict=True)]
+    assert min(widths) >= span * 0.012 * 0.99
