@@ -1,15 +1,19 @@
-"""JobProgress: a Job's active, succeeded and failed pods over time, Jobs side by side."""
+"""JobProgress: a Job's active, succeeded and failed pods over time, Jobs side by side.
+
+A Job deleted and created again under the same name is a new *run*: the panel
+keeps the earlier runs, faded, with their targets, so the two can be compared.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Unpack
 
 import ipywidgets as widgets
 import pandas as pd
 
-from ..kube._objects import condition, meta, uid_of
+from ..kube._objects import condition, meta, parse_time, uid_of
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
 from ._job_layout import (
@@ -26,6 +30,7 @@ from ._job_layout import (
     MARKER_PX,
     MIN_SPAN,
     PLOT_AREA_PX,
+    PLOT_HEIGHT_PX,
     SPACING,
     TITLE_FONT_PX,
     label_spot,
@@ -38,13 +43,21 @@ TARGETS = (
     ("completions", OKABE_ITO["bluish_green"], "dash"),
     ("parallelism", OKABE_ITO["blue"], "dot"),
 )
-#: Traces per panel: one per counter, then one per target line.
-TRACES_PER_JOB = len(COUNTERS) + len(TARGETS)
+#: Traces per panel: one per counter, one per target line, then one per counter of
+#: the earlier runs (a Job deleted and created again), faded.
+TRACES_PER_JOB = 2 * len(COUNTERS) + len(TARGETS)
 #: Width (pixels) of a target line: thinner than the counters', it is a reference.
-TARGET_LINE_PX = 1
+TARGET_LINE_PX = 1.5
+#: Pixels between two target lines at the same level (completions = parallelism),
+#: drawn apart so they read as two lines; the one label gives the value.
+TARGET_SPLIT_PX = 3.0
+#: Opacity of an earlier run's lines.
+EARLIER_OPACITY = 0.4
+EARLIER = "earlier run"
 
 FRAME_COLUMNS = [
     "job",
+    "run",
     "t",
     "active",
     "ready",
@@ -68,6 +81,48 @@ class Sample:
     def counts(self) -> tuple[int, int, int, int]:
         """Return (active, ready, succeeded, failed)."""
         return self.active, self.ready, self.succeeded, self.failed
+
+
+@dataclass
+class JobRun:
+    """One Job object behind a name: its samples, targets and times (epoch seconds)."""
+
+    uid: str
+    samples: list[Sample] = field(default_factory=list)
+    completions: int | None = None
+    parallelism: int = 1
+    started: float | None = None
+    finished: float | None = None
+    state: str = "Pending"
+    deleted_at: float | None = None
+
+    def note(self, job: Obj) -> None:
+        """Take the targets, times and state from the Job as last seen."""
+        spec, status = job.get("spec") or {}, job.get("status") or {}
+        completions, parallelism = spec.get("completions"), spec.get("parallelism")
+        self.completions = None if completions is None else int(completions)
+        self.parallelism = 1 if parallelism is None else int(parallelism)
+        started = parse_time(status.get("startTime"))
+        finished = parse_time(status.get("completionTime"))
+        for kind in ("Complete", "Failed"):
+            cond = condition(job, kind)
+            if finished is None and cond and cond.get("status") == "True":
+                finished = parse_time(cond.get("lastTransitionTime"))
+        self.started = started.timestamp() if started else self.started
+        self.finished = finished.timestamp() if finished else None
+        self.state = job_state(job)
+
+    def took(self) -> float | None:
+        """Return how long the run took (seconds), once it finished."""
+        if self.started is None or self.finished is None:
+            return None
+        return max(0.0, self.finished - self.started)
+
+    def describe(self, number: int) -> str:
+        """Say in a few words what became of the run: "run 1: Complete in 9 s, deleted"."""
+        took = self.took()
+        text = f"run {number}: {self.state}" + (f" in {took:.0f} s" if took is not None else "")
+        return text + (", deleted" if self.deleted_at is not None else "")
 
 
 def _sample(job: Obj, t: float) -> Sample:
@@ -102,8 +157,14 @@ class JobProgress(LiveWidget):
     unset) and a dotted one at its ``parallelism`` limit (the ceiling
     for *active*), each labelled just above the line, at its right end unless
     a counter steps through there (see :func:`._job_layout.label_spot`), so the labels never
-    sit on the data. Counters come from the Job's ``.status``; the x axis is
-    seconds since the first change seen, shared by all panels so Jobs compare.
+    sit on the data; when both targets are equal their lines are drawn a few
+    pixels apart under one label. Counters come from the Job's ``.status``; the
+    x axis is seconds since the first change seen in any panel, so Jobs
+    compare; a panel's axis ends at its Job's last change once it finished.
+    A Job that is deleted keeps its panel, its counters and its targets; one
+    created again under the same name is a new run, drawn over the earlier
+    ones (faded, "earlier run" in the legend), and the panel title says how
+    long each run took.
 
     Args:
         jobs: a Job name or several.
@@ -128,7 +189,8 @@ class JobProgress(LiveWidget):
         if not self.jobs:
             raise ValueError("JobProgress needs at least one Job name")
         self.series: dict[str, list[Sample]] = {name: [] for name in self.jobs}
-        self._uids: dict[str, str] = {}
+        #: Per name: every run seen, oldest first; the last is the current one.
+        self.runs: dict[str, list[JobRun]] = {name: [] for name in self.jobs}
         super().__init__(namespace=namespace, **options)
 
     def _build(self) -> list[widgets.Widget]:
@@ -166,6 +228,22 @@ class JobProgress(LiveWidget):
                         mode="lines",
                         line={"color": color, "dash": dash, "width": TARGET_LINE_PX},
                         hoverinfo="skip",
+                        x=[],
+                        y=[],
+                    ),
+                    row=1,
+                    col=col,
+                )
+            for counter, style in COUNTERS.items():
+                base.add_trace(
+                    go.Scatter(
+                        name=EARLIER if counter == "succeeded" else f"{EARLIER}: {counter}",
+                        legendgroup=EARLIER,
+                        showlegend=False,
+                        mode="lines",
+                        opacity=EARLIER_OPACITY,
+                        line={"color": style.color, "dash": style.dash, "shape": "hv", "width": 3},
+                        hovertemplate=f"{EARLIER}, {counter}: %{{y}} at %{{x:.1f}}s<extra></extra>",
                         x=[],
                         y=[],
                     ),
@@ -213,21 +291,25 @@ class JobProgress(LiveWidget):
         return meta(event.object).get("namespace") == self.namespace
 
     def _observe(self, event: WatchEvent, old: Obj | None) -> None:
-        name = event.name
+        name, uid = event.name, uid_of(event.object)
+        runs = self.runs[name]
+        if not runs or runs[-1].uid != uid:
+            if event.type == "DELETED":
+                return  # a Job we never saw alive
+            runs.append(JobRun(uid))  # first seen, or deleted and created again: a new run
+            self.series[name] = runs[-1].samples
+        run = runs[-1]
+        run.note(event.object)
         if event.type == "DELETED":
+            run.deleted_at = event.timestamp
             return
-        uid = uid_of(event.object)
-        if self._uids.get(name) not in (None, uid):
-            self.series[name] = []  # the Job was deleted and created again: a new run
-        self._uids[name] = uid
         sample = _sample(event.object, event.timestamp)
-        history = self.series[name]
-        if not history or history[-1].counts() != sample.counts():
-            history.append(sample)
+        if not run.samples or run.samples[-1].counts() != sample.counts():
+            run.samples.append(sample)
 
     def _reset(self) -> None:
         self.series = {name: [] for name in self.jobs}
-        self._uids.clear()
+        self.runs = {name: [] for name in self.jobs}
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -238,34 +320,46 @@ class JobProgress(LiveWidget):
                 return job
         return None
 
+    def earlier_runs(self, name: str) -> list[JobRun]:
+        """Return the runs of Job ``name`` before the current one (it was created again)."""
+        return self.runs[name][:-1]
+
     @property
     def t0(self) -> float | None:
-        """Epoch seconds of the first sample, the x axis' zero."""
-        starts = [s[0].t for s in self.series.values() if s]
+        """Epoch seconds of the first sample of any run, the x axis' zero."""
+        starts = [r.samples[0].t for runs in self.runs.values() for r in runs if r.samples]
         return min(starts) if starts else None
 
     def targets(self, name: str) -> tuple[int | None, int]:
-        """Return (completions, parallelism) of Job ``name`` (parallelism defaults to 1)."""
-        spec = (self.job(name) or {}).get("spec") or {}
-        completions = spec.get("completions")
-        parallelism = spec.get("parallelism")
-        return (
-            None if completions is None else int(completions),
-            1 if parallelism is None else int(parallelism),
-        )
+        """Return (completions, parallelism) of Job ``name``'s current run, kept once deleted.
+
+        parallelism defaults to 1.
+        """
+        runs = self.runs[name]
+        if not runs:
+            return None, 1
+        return runs[-1].completions, runs[-1].parallelism
 
     def to_frame(self) -> pd.DataFrame:
-        """Return every sample plotted: job, t (seconds since the first), counters and targets."""
+        """Return every sample plotted: job, run, t, counters and targets.
+
+        ``run`` counts the Job objects of that name (2 once deleted and created
+        again); ``t`` is seconds since the first sample of any.
+        """
         t0 = self.t0 or 0.0
         rows = []
         for name in self.jobs:
-            completions, parallelism = self.targets(name)
-            for sample in self.series[name]:
-                row = asdict(sample)
-                row.update(
-                    job=name, t=sample.t - t0, completions=completions, parallelism=parallelism
-                )
-                rows.append(row)
+            for number, run in enumerate(self.runs[name], 1):
+                for sample in run.samples:
+                    row = asdict(sample)
+                    row.update(
+                        job=name,
+                        run=number,
+                        t=sample.t - t0,
+                        completions=run.completions,
+                        parallelism=run.parallelism,
+                    )
+                    rows.append(row)
         frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
         frame["completions"] = frame["completions"].astype("Int64")
         return frame
@@ -280,39 +374,101 @@ class JobProgress(LiveWidget):
         done = self.series[name][-1].succeeded if self.series[name] else 0
         # No completions: a work queue, done once one pod has succeeded and none is active.
         goal = f"{done}/{completions}" if completions is not None else f"{done} done, work queue"
-        return f"{name}: {state}, {goal}, parallelism {parallelism}"
+        title = f"{name}: {state}, {goal}, parallelism {parallelism}"
+        return title + "".join(f" · {line}" for line in self.run_lines(name))
+
+    def run_lines(self, name: str) -> list[str]:
+        """Return what the panel says of Job ``name``'s runs when it has more than one."""
+        runs = self.runs[name]
+        if len(runs) < 2:
+            return []
+        return [" · ".join(r.describe(n) for n, r in enumerate(runs, 1))]
 
     def _summary(self) -> str:
         return ", ".join(f"{name} {job_state(self.job(name))}" for name in self.jobs)
 
     # -- drawing -------------------------------------------------------------------------
 
+    def _panel_end(self, name: str, t0: float) -> float:
+        """Return where panel ``name``'s x axis ends: its last change once finished, else now."""
+        runs = self.runs[name]
+        ends = [run.samples[-1].t - t0 for run in runs if run.samples]
+        finished = (
+            not runs
+            or runs[-1].deleted_at is not None
+            or runs[-1].state
+            in (
+                "Complete",
+                "Failed",
+            )
+        )
+        if not finished and self.now is not None:
+            ends.append(self.current_time() - t0)
+        return max([MIN_SPAN, *ends])
+
     def _render(self) -> None:
         t0 = self.t0 or 0.0
-        right = max([MIN_SPAN] + [s[-1].t - t0 for s in self.series.values() if s])
-        right = max(right, self.current_time() - t0 if self.now is not None else 0.0)
         cols = len(self.jobs)
         panel_px = PLOT_AREA_PX * (1 - SPACING * (cols - 1)) / cols
         with self.figure.batch_update():
             for i, name in enumerate(self.jobs):
+                right = self._panel_end(name, t0)
                 samples = self.series[name]
                 xs = [s.t - t0 for s in samples]
                 traces = self.figure.data[i * TRACES_PER_JOB : (i + 1) * TRACES_PER_JOB]
-                for trace, counter in zip(traces, COUNTERS, strict=False):
+                counters, targets = traces[: len(COUNTERS)], traces[len(COUNTERS) :][: len(TARGETS)]
+                for trace, counter in zip(counters, COUNTERS, strict=True):
                     trace.x = xs
                     trace.y = [getattr(s, counter) for s in samples]
+                earlier = self.earlier_runs(name)
+                for trace, counter in zip(traces[-len(COUNTERS) :], COUNTERS, strict=True):
+                    trace.x = [x for r in earlier for x in [*(s.t - t0 for s in r.samples), None]]
+                    trace.y = [
+                        y
+                        for r in earlier
+                        for y in [*(getattr(s, counter) for s in r.samples), None]
+                    ]
                 completions, parallelism = self.targets(name)
-                seen = self.job(name) is not None or bool(samples)
-                levels = [completions, parallelism if seen else None]
-                for trace, level in zip(traces[len(COUNTERS) :], levels, strict=True):
-                    trace.x = [] if level is None else [0.0, right]
-                    trace.y = [] if level is None else [level, level]
-                room = self._place_labels(i, levels, samples, t0, right, right / panel_px)
-                counts = [n for s in samples for n in (s.active, s.succeeded, s.failed)]
+                levels = [completions, parallelism if self.runs[name] else None]
+                runs = [r.samples for r in self.runs[name]]
+                room = self._place_labels(i, levels, runs, t0, right, right / panel_px)
+                counts = [
+                    n
+                    for r in self.runs[name]
+                    for s in r.samples
+                    for n in (s.active, s.succeeded, s.failed)
+                ]
                 top = max([1, *counts, *(v for v in levels if v is not None)])
-                self.figure.layout[f"yaxis{'' if i == 0 else i + 1}"].range = y_range(top, room)
+                y_min, y_max = y_range(top, room)
+                self.figure.layout[f"yaxis{'' if i == 0 else i + 1}"].range = [y_min, y_max]
+                # Equal targets: two lines a few pixels apart, so neither hides the other.
+                split = TARGET_SPLIT_PX * (y_max - y_min) / PLOT_HEIGHT_PX / 2
+                apart = completions is not None and completions == parallelism
+                for trace, level, sign in zip(targets, levels, (1, -1), strict=True):
+                    y = None if level is None else level + (sign * split if apart else 0.0)
+                    trace.x = [] if y is None else [0.0, right]
+                    trace.y = [] if y is None else [y, y]
                 head, _, rest = self.panel_title(name).partition(": ")
-                self.figure.layout.annotations[i].text = f"<b>{escape(head)}</b><br>{escape(rest)}"
+                lines = [rest.split(" · ")[0], *self.run_lines(name)]
+                self.figure.layout.annotations[i].text = f"<b>{escape(head)}</b>" + "".join(
+                    f"<br>{escape(line)}" for line in lines
+                )
+        self._show_legend_once()
+
+    def _show_legend_once(self) -> None:
+        """Give each kind of line one legend entry, from the first panel that draws it.
+
+        (A target a Job lacks, or an earlier run, may be in any panel but the first.)
+        """
+        shown: set[str] = set()
+        with self.figure.batch_update():
+            for trace in self.figure.data:
+                key = trace.legendgroup
+                has_data = bool(trace.x) and (key != EARLIER or trace.name == EARLIER)
+                show = has_data and key not in shown
+                trace.showlegend = show
+                if show:
+                    shown.add(key)
 
     def _limit_labels(self, i: int) -> tuple[Any, Any]:
         """Return the completions and parallelism label annotations of panel ``i``."""
@@ -324,7 +480,7 @@ class JobProgress(LiveWidget):
         self,
         i: int,
         levels: list[int | None],
-        samples: list[Sample],
+        runs: list[list[Sample]],
         t0: float,
         right: float,
         seconds_per_px: float,
@@ -342,7 +498,11 @@ class JobProgress(LiveWidget):
                 continue
             lines = text.split("<br>")
             width = max(map(len, lines)) * CHAR_PX * seconds_per_px
-            steps = [[(s.t - t0, getattr(s, counter)) for s in samples] for counter in COUNTERS]
+            steps = [
+                [(s.t - t0, getattr(s, counter)) for s in samples]
+                for samples in runs
+                for counter in COUNTERS
+            ]
             x, anchor = label_spot(steps, level, right, width)
             label.update(x=x, y=level, xanchor=anchor, text=text)
             room = max(room, LABEL_LIFT + LINE_PX * len(lines) + LABEL_PAD)
@@ -351,19 +511,25 @@ class JobProgress(LiveWidget):
     def _snapshot_html(self) -> str:
         rows = []
         for name in self.jobs:
-            completions, parallelism = self.targets(name)
-            last = self.series[name][-1] if self.series[name] else None
-            rows.append(
-                {
-                    "job": name,
-                    "state": job_state(self.job(name)) if last or self.job(name) else "not seen",
-                    "active": last.active if last else None,
-                    "succeeded": last.succeeded if last else None,
-                    "failed": last.failed if last else None,
-                    "completions": completions,
-                    "parallelism": parallelism,
-                    "changes seen": len(self.series[name]),
-                }
-            )
+            runs: list[JobRun | None] = [*self.runs[name]] or [None]
+            for number, run in enumerate(runs, 1):
+                last = run.samples[-1] if run and run.samples else None
+                state = "not seen" if run is None else run.state
+                if run is not None and run.deleted_at is not None:
+                    state += ", deleted"
+                took = run.took() if run else None
+                rows.append(
+                    {
+                        "job": name if len(runs) == 1 else f"{name} (run {number})",
+                        "state": state,
+                        "active": last.active if last else None,
+                        "succeeded": last.succeeded if last else None,
+                        "failed": last.failed if last else None,
+                        "completions": run.completions if run else None,
+                        "parallelism": run.parallelism if run else None,
+                        "took (s)": None if took is None else round(took),
+                        "changes seen": len(run.samples) if run else 0,
+                    }
+                )
         columns = list(rows[0]) if rows else []
         return html_table(rows, columns)

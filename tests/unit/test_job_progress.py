@@ -44,7 +44,8 @@ def _label_box(widget: JobProgress, job: str, target: str) -> tuple[float, float
     yaxis = widget.figure.layout[f"yaxis{'' if i == 0 else i + 1}"]
     cols = len(widget.jobs)
     panel_px = PLOT_AREA_PX * (1 - SPACING * (cols - 1)) / cols
-    right = max(t for trace in widget.figure.data for t in (trace.x or (0,)))
+    # each panel's x axis ends at its own data (a finished Job's last change)
+    right = max(t for trace in _traces(widget, job).values() for t in (trace.x or (0,)) if t)
     lines = label.text.split("<br>")
     width = max(map(len, lines)) * CHAR_PX * right / panel_px
     left = {"right": label.x - width, "center": label.x - width / 2, "left": label.x}
@@ -98,7 +99,7 @@ def test_frame_has_every_change_of_both_jobs() -> None:
 
 def test_figure_has_a_panel_per_job_with_target_lines() -> None:
     progress = JobProgress(JOBS, NS, source=FIXTURE)
-    assert len(progress.figure.data) == 10
+    assert len(progress.figure.data) == 2 * TRACES_PER_JOB == 16
     serial = _traces(progress, "render-frames")
     parallel = _traces(progress, "render-frames-parallel")
     assert parallel["active"].y == (0, 3, 3, 3, 3, 0)
@@ -154,19 +155,71 @@ def test_midway_through_the_replay() -> None:
     assert _traces(progress, "render-frames-parallel")["parallelism limit"].y == ()
 
 
-def test_a_recreated_job_starts_a_new_series() -> None:
+def _recreated(faster: bool = True) -> tuple[JobProgress, list[WatchEvent]]:
+    """render-frames-parallel, deleted at +30 s and created again at +31 s, run to the end."""
     events = [e for e in recording("jobs.jsonl") if e.name == "render-frames-parallel"]
-    progress = JobProgress("render-frames-parallel", NS, source=events)
-    assert len(progress.to_frame()) == 6
-    again = events[0]
-    fresh = {**again.object, "metadata": {**again.object["metadata"], "uid": "new-uid"}}
-    progress.feed(
-        [
-            dataclasses.replace(events[-1], type="DELETED", timestamp=again.timestamp + 30),
-            dataclasses.replace(again, object=fresh, timestamp=again.timestamp + 31),
-        ]
+    progress = JobProgress(JOBS, NS, source=[e for e in events if e.name in JOBS])
+    first = events[0].timestamp
+    again = [
+        dataclasses.replace(
+            e,
+            object={**e.object, "metadata": {**e.object["metadata"], "uid": "new-uid"}},
+            timestamp=first + 31 + (e.timestamp - first) / (2 if faster else 1),
+        )
+        for e in events
+    ]
+    deleted = dataclasses.replace(events[-1], type="DELETED", timestamp=first + 30)
+    return progress, [deleted, *again]
+
+
+def test_a_deleted_job_keeps_its_panel_and_targets() -> None:
+    progress, (deleted, *_again) = _recreated()
+    progress.feed([deleted])
+    traces = _traces(progress, "render-frames-parallel")
+    assert traces["completions (target)"].y == (6, 6), "the target stays drawn once deleted"
+    assert traces["completions (target)"].showlegend, "and in the legend"
+    assert traces["succeeded"].y[-1] == 6
+    assert progress.panel_title("render-frames-parallel").startswith(
+        "render-frames-parallel: deleted, 6/6"
     )
-    assert len(progress.to_frame()) == 1
+
+
+def test_a_recreated_job_is_a_new_run_drawn_over_the_earlier_one() -> None:
+    progress, tail = _recreated()
+    progress.feed(tail)
+    frame = progress.to_frame()
+    parallel = frame[frame.job == "render-frames-parallel"]
+    assert parallel["run"].tolist() == [1] * 6 + [2] * 6
+    traces = _traces(progress, "render-frames-parallel")
+    assert traces["succeeded"].y == (0, 0, 0, 3, 3, 6), "the current run"
+    assert min(traces["succeeded"].x) > 30
+    earlier = traces["earlier run"]
+    assert [y for y in earlier.y if y is not None] == [0, 0, 0, 3, 3, 6]
+    assert max(x for x in earlier.x if x is not None) < 10
+    assert earlier.opacity < 1 and earlier.showlegend
+    assert traces["completions (target)"].y == (6, 6)
+    title = progress.figure.layout.annotations[1].text
+    assert "run 1: Complete in 7 s, deleted" in title and "run 2: Complete in" in title
+    html = progress.snapshot().html
+    assert "render-frames-parallel (run 1)" in html and "render-frames-parallel (run 2)" in html
+
+
+def test_equal_targets_are_drawn_apart() -> None:
+    progress = JobProgress("broken-task", NS, source=FIXTURE)
+    traces = _traces(progress, "broken-task")
+    high, low = traces["completions (target)"].y[0], traces["parallelism limit"].y[0]
+    assert low < 1 < high, "a few pixels either side of 1"
+    yaxis = progress.figure.layout.yaxis
+    px = (high - low) * PLOT_HEIGHT_PX / (yaxis.range[1] - yaxis.range[0])
+    assert px == pytest.approx(3.0)
+
+
+def test_a_finished_jobs_panel_ends_at_its_data() -> None:
+    progress = JobProgress(["render-frames-parallel", "broken-task"], NS, source=FIXTURE)
+    for job in ("render-frames-parallel", "broken-task"):
+        traces = _traces(progress, job)
+        last = max(traces["active"].x)
+        assert traces["parallelism limit"].x[1] == pytest.approx(last), job
 
 
 def test_snapshot_has_a_table_and_a_static_figure() -> None:
@@ -174,7 +227,7 @@ def test_snapshot_has_a_table_and_a_static_figure() -> None:
     snap = progress.snapshot()
     assert snap.figure is not None
     assert type(snap.figure).__name__ == "Figure"
-    assert len(snap.figure.data) == 10
+    assert len(snap.figure.data) == 16
     assert "<td" in snap.html and "render-frames-parallel" in snap.html
     bundle = snap._repr_mimebundle_()
     assert bundle["application/vnd.plotly.v1+json"]["data"][0]["name"] == "active"
