@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..kube._watch import Obj, Source, Watcher, WatchEvent, object_key
-from ._palette import FONT, INK, escape
+from ._palette import FONT, TEXT_CSS, THEME_CSS, VIEW_CLASS, escape
 from ._pump import Pump
 from ._recording import Recorder, load_events
 from ._snapshot import Snapshot
@@ -108,6 +108,7 @@ class LiveWidget:
         self._pump: Pump[WatchEvent] = Pump(self._apply_batch, loop=loop, max_rate=max_rate)
         self.status = widgets.HTML(layout=widgets.Layout(margin="0"))
         self.view = widgets.VBox([self.status, *self._build()])
+        self.view.add_class(VIEW_CLASS)
         live, events = _classify(source, api_client)
         self.offline = live is None
         if recorder is not None:
@@ -332,7 +333,8 @@ class LiveWidget:
         if self.errors:
             parts.append(f"{len(self.errors)} events could not be shown (see .errors)")
         text = " · ".join(escape(p) for p in parts if p)
-        return f'<div style="color:{INK};font-family:{FONT};font-size:12px">{text}</div>'
+        style = f"color:{TEXT_CSS};font-family:{FONT};font-size:13px"
+        return f'{THEME_CSS}<div style="{style}">{text}</div>'
 
     # -- output --------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import pandas as pd
 from ..kube._objects import meta, parse_time, uid_of
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._palette import OKABE_ITO, Markup, escape, html_table, scroll_box
+from ._palette import FONT, INK_CSS, OKABE_ITO, Markup, escape, html_table
 
 FRAME_COLUMNS = [
     "last_seen",
@@ -71,13 +71,22 @@ class EventFeed(LiveWidget):
     Events with the same involved object, reason and message are one row
     whose count adds up every Event object behind it (and each one's own
     ``count``/``series.count``). Warnings are marked ⚠ as well as coloured.
-    The table sits in a box about 24 lines high that scrolls (the newest rows
-    on top, the header kept in view), in the widget and in its snapshot.
+    The newest ``visible_rows`` rows show in full (no box cuts a row in half);
+    older ones fold under "N older events", which a click opens, in the
+    widget and in its snapshot.
+
+    Which controller records which event is the controllers' choice, not the
+    feed's: in v1.36 the DaemonSet controller records ``SuccessfulDelete``
+    only for pods it deletes itself (a node's labels or taints no longer
+    fit); the pods of a removed node are deleted by the pod garbage
+    collector, and those of a deleted DaemonSet by the garbage collector,
+    and neither records an Event.
 
     Args:
         namespace: whose Events to show.
         involved: only Events about this object, ``"Kind/name"`` or ``"name"``.
         max_rows: show at most this many rows (newest first).
+        visible_rows: how many of them show unfolded.
         **options: as for every widget (``source``, ``recorder``, ...; see ``LiveWidget``).
 
     Example:
@@ -92,8 +101,10 @@ class EventFeed(LiveWidget):
         *,
         involved: str | None = None,
         max_rows: int = 50,
+        visible_rows: int = 12,
         **options: Unpack[WidgetOptions],
     ) -> None:
+        self.visible_rows = visible_rows
         kind, _, name = (involved or "").rpartition("/")
         self.involved = (kind or None, name) if involved else None
         self.max_rows = max_rows
@@ -213,6 +224,18 @@ class EventFeed(LiveWidget):
         if not rows:
             return "<i>no events yet</i>"
         columns = ["last seen", "type", "object", "reason", "message", "count"]
-        # Newest first at the top of a box of limited height: older rows scroll, the
-        # header stays; the same box in the static snapshot keeps exports short.
-        return scroll_box(html_table(rows, columns, sticky_head=True), "events, newest first")
+        # The newest rows in full, older ones folded: nothing is cut in half, no header
+        # wraps (only messages do), and the static snapshot is the same HTML.
+        wrap = frozenset({"message"})
+        shown, older = rows[: self.visible_rows], rows[self.visible_rows :]
+        html = html_table(shown, columns, wrap=wrap)
+        if older:
+            n = len(older)
+            html += (
+                f'<details class="course-older"><summary style="cursor:pointer;color:{INK_CSS};'
+                f'font-family:{FONT};font-size:12px;margin:4px 0">{n} older '
+                f"event{'s' if n != 1 else ''}</summary>{html_table(older, columns, wrap=wrap)}"
+                "</details>"
+            )
+        aria = 'role="region" aria-label="events, newest first"'
+        return f'<div class="course-events" {aria}>{html}</div>'

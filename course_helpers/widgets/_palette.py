@@ -4,9 +4,13 @@ Colours are the Okabe-Ito palette, which stays distinguishable with the
 common colour-vision deficiencies; every state also gets a text label and a
 symbol (or marker shape / dash pattern), so colour is never the only cue.
 
-Charts have transparent backgrounds and mid-grey text and grid lines, which
-read on JupyterLab's light and dark themes alike; HTML uses JupyterLab's CSS
-variables with light-theme fallbacks for renderers without them.
+Charts have transparent backgrounds and grid lines of translucent grey, which
+read on JupyterLab's light and dark themes alike. Their text follows the theme:
+plotly cannot take CSS variables, so :data:`THEME_CSS` (a ``<style>`` every
+widget carries in its status line) paints the chart text of widgets in the
+``course-view`` class with ``--jp-ui-font-color0``/``1``; where no JupyterLab
+is (nbviewer, exported HTML) the charts keep their mid-grey :data:`INK`.
+HTML parts use JupyterLab's CSS variables with light-theme fallbacks.
 """
 
 from __future__ import annotations
@@ -83,6 +87,24 @@ STAGES: dict[str, Style] = {
 INK = "#808080"
 GRID = "rgba(128, 128, 128, 0.25)"
 FONT = "var(--jp-ui-font-family, system-ui, sans-serif)"
+#: Secondary text in HTML parts: the theme's, mid-grey without JupyterLab.
+INK_CSS = "var(--jp-ui-font-color2, #6e6e6e)"
+#: Main text in HTML parts.
+TEXT_CSS = "var(--jp-ui-font-color1, inherit)"
+#: The class of every widget's outer box, which THEME_CSS addresses.
+VIEW_CLASS = "course-view"
+#: Chart text in the theme's colours (light text on JupyterLab's dark theme): titles,
+#: legends, axis ticks and titles, annotations; hover labels keep plotly's own colours.
+THEME_CSS = (
+    "<style>"
+    f".{VIEW_CLASS} .main-svg .infolayer text,"
+    f".{VIEW_CLASS} .main-svg .xtick text,.{VIEW_CLASS} .main-svg .ytick text,"
+    f".{VIEW_CLASS} .main-svg .annotation-text"
+    "{fill:var(--jp-ui-font-color1,#444)!important}"
+    f".{VIEW_CLASS} .main-svg .gtitle,.{VIEW_CLASS} .main-svg .annotation-text b"
+    "{fill:var(--jp-ui-font-color0,#222)!important}"
+    "</style>"
+)
 
 
 def phase_style(phase: str) -> Style:
@@ -97,11 +119,11 @@ def chart_layout(**extra: Any) -> dict[str, Any]:
         "template": "none",
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": INK, "family": "system-ui, sans-serif", "size": 12},
+        "font": {"color": INK, "family": "system-ui, sans-serif", "size": 13},
         "xaxis": dict(axis),
         "yaxis": dict(axis),
         "margin": {"l": 60, "r": 20, "t": 50, "b": 45},
-        "title": {"x": 0.01, "xanchor": "left", "font": {"size": 13}},
+        "title": {"x": 0.01, "xanchor": "left", "font": {"size": 14}},
         "legend": {"orientation": "v", "x": 1.01, "y": 1, "bgcolor": "rgba(0,0,0,0)"},
         "hoverlabel": {"namelength": -1},
     }
@@ -130,33 +152,43 @@ def escape(text: object) -> str:
 CARD_CSS = (
     "border:1px solid var(--jp-border-color1, #c0c0c0);border-radius:6px;padding:6px 8px;"
     "background:var(--jp-layout-color1, transparent);color:var(--jp-ui-font-color1, inherit);"
-    f"font-family:{FONT};font-size:12px;min-width:150px;vertical-align:top"
+    f"font-family:{FONT};font-size:13px;min-width:150px;vertical-align:top"
 )
 
 TABLE_CSS = (
-    f"border-collapse:collapse;font-family:{FONT};font-size:12px;"
+    f"border-collapse:collapse;font-family:{FONT};font-size:13px;"
     "color:var(--jp-ui-font-color1, inherit)"
 )
 CELL_CSS = (
     "border-bottom:1px solid var(--jp-border-color2, #e0e0e0);padding:2px 8px;text-align:left"
 )
+#: Header cells never wrap (a table at 1024 pixels keeps its column names on one line).
+HEAD_CSS = f"{CELL_CSS};white-space:nowrap;color:var(--jp-ui-font-color0, inherit)"
 
 
 #: A header cell that stays in view while its table scrolls (opaque, so rows pass under it).
 STICKY_HEAD_CSS = "position:sticky;top:0;z-index:1;background:var(--jp-layout-color1, #fff)"
 
 
-def html_table(rows: list[dict[str, Any]], columns: list[str], *, sticky_head: bool = False) -> str:
+def html_table(
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    *,
+    sticky_head: bool = False,
+    wrap: frozenset[str] = frozenset(),
+) -> str:
     """Return a theme-aware HTML table of ``rows``; :class:`Markup` cells are not escaped.
 
     With ``sticky_head`` the header row stays visible when the table scrolls
-    inside a box (see :func:`scroll_box`).
+    inside a box (see :func:`scroll_box`). Header cells never wrap; body cells
+    wrap only in the ``wrap`` columns (a message), so short values stay whole.
     """
-    th_css = f"{CELL_CSS};{STICKY_HEAD_CSS}" if sticky_head else CELL_CSS
+    th_css = f"{HEAD_CSS};{STICKY_HEAD_CSS}" if sticky_head else HEAD_CSS
     head = "".join(f'<th style="{th_css}">{escape(c)}</th>' for c in columns)
+    td_css = {c: CELL_CSS + ("" if c in wrap else ";white-space:nowrap") for c in columns}
     body = "".join(
         "<tr>"
-        + "".join(f'<td style="{CELL_CSS}">{_cell(row.get(c))}</td>' for c in columns)
+        + "".join(f'<td style="{td_css[c]}">{_cell(row.get(c))}</td>' for c in columns)
         + "</tr>"
         for row in rows
     )

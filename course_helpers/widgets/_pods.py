@@ -1,4 +1,8 @@
-"""PodsPerNode: one card per node, one chip per pod, live."""
+"""PodsPerNode: one card per node, one chip per pod, live; a grid of node tiles at scale.
+
+Each node's HTML is kept and rebuilt only when one of its pods or the node
+itself changes, so a redraw at 500 nodes costs one join, not 500 cards.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,14 @@ from ..kube._objects import (
 )
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._palette import CARD_CSS, FONT, INK, OKABE_ITO, Style, chip, escape, phase_style
+from ._palette import CARD_CSS, FONT, INK_CSS, OKABE_ITO, PHASES, Style, chip, escape, phase_style
 
+INK = INK_CSS
 UNSCHEDULED = "not scheduled"
+#: More shown columns (nodes, and "not scheduled") than this: the compact form, a grid of tiles.
+COMPACT_ABOVE = 12
+#: A tile's width (pixels): about nine tiles a row in a notebook at 1024 pixels.
+TILE_PX = 92
 ZONE_LABEL = "topology.kubernetes.io/zone"
 DISK_LABEL = "course.dev/disk"
 
@@ -58,10 +67,17 @@ class PodsPerNode(LiveWidget):
     Nodes that join or leave appear and disappear; pods the scheduler has not
     placed yet sit in a "not scheduled" column.
 
+    With more than 12 columns (a cluster of hundreds of nodes) the board turns
+    compact: one small tile per node with its pod count by phase (▶ 1, ◌ 1,
+    ...), a red dashed border for a node that is not Ready or gone, and above
+    the grid how many nodes have how many pods. Hover a tile for its pods.
+
     Args:
         namespace: only pods of this namespace (None: all namespaces).
         owner: only pods whose controller is this, as ``"Kind/name"`` or ``"name"``.
         selector: only pods matching this label selector, e.g. ``"app=web"``.
+        compact: True or False to force the tiles or the cards; None (default)
+            chooses by size.
         **options: ``source``, ``recorder``, ``api_client``, ``loop``,
             ``max_rate``, ``clock``, as for every widget (see ``LiveWidget``);
             ``source="demo.jsonl.gz"`` builds it offline from a recording.
@@ -78,11 +94,18 @@ class PodsPerNode(LiveWidget):
         namespace: str | None = None,
         owner: str | None = None,
         selector: str | None = None,
+        *,
+        compact: bool | None = None,
         **options: Unpack[WidgetOptions],
     ) -> None:
         self.owner = _parse_owner(owner)
         self.selector = selector
+        self.compact = compact
         match_selector({}, selector)  # fail early on a selector we cannot read
+        # Pods by the column they show in (node name or UNSCHEDULED), and each column's HTML
+        # as last drawn in each form (cards, tiles); a change drops its columns' HTML.
+        self._by_node: dict[str, dict[tuple[str, str], Obj]] = {}
+        self._html: dict[tuple[str, bool], str] = {}
         super().__init__(namespace=namespace, **options)
 
     def _build(self) -> list[widgets.Widget]:
@@ -115,23 +138,53 @@ class PodsPerNode(LiveWidget):
                 return False
         return True
 
+    def _observe(self, event: WatchEvent, old: Obj | None) -> None:
+        if event.kind == "Node":
+            self._dirty(event.name)
+            return
+        key = (str(meta(event.object).get("namespace") or ""), event.name)
+        before = _column_of(old) if old is not None else None
+        if before is not None:
+            self._by_node.get(before, {}).pop(key, None)
+            self._dirty(before)
+        if event.type != "DELETED":
+            after = _column_of(event.object)
+            self._by_node.setdefault(after, {})[key] = event.object
+            self._dirty(after)
+
+    def _dirty(self, column: str) -> None:
+        self._html.pop((column, False), None)
+        self._html.pop((column, True), None)
+
+    def _reset(self) -> None:
+        self._by_node.clear()
+        self._html.clear()
+
     # -- what is shown ---------------------------------------------------------------------
+
+    def _column_names(self) -> list[str]:
+        """Return the shown columns' names in order.
+
+        Nodes and gone nodes that still have pods, by name; then "not scheduled"
+        if a pod waits for the scheduler.
+        """
+        names = {name for _, name in self.objects.get("Node", {})}
+        names |= {n for n, pods in self._by_node.items() if pods and n != UNSCHEDULED}
+        order = sorted(names, key=natural_key)
+        return order + ([UNSCHEDULED] if self._by_node.get(UNSCHEDULED) else [])
 
     def columns(self) -> list[tuple[str, list[Obj]]]:
         """Return the shown columns in order: (node name or "not scheduled", its pods)."""
-        by_node: dict[str, list[Obj]] = {name_of(n): [] for n in self.items("Node")}
-        unscheduled: list[Obj] = []
-        for pod in self.items("Pod"):
-            node = (pod.get("spec") or {}).get("nodeName")
-            if node:
-                by_node.setdefault(str(node), []).append(pod)
-            else:
-                unscheduled.append(pod)
-        order = sorted(by_node, key=natural_key)
-        shown = [(node, sorted(by_node[node], key=_pod_order)) for node in order]
-        if unscheduled:
-            shown.append((UNSCHEDULED, sorted(unscheduled, key=_pod_order)))
-        return shown
+        return [
+            (name, sorted(self._by_node.get(name, {}).values(), key=_pod_order))
+            for name in self._column_names()
+        ]
+
+    def is_compact(self) -> bool:
+        """Tell whether the board shows tiles (many nodes) rather than cards."""
+        if self.compact is not None:
+            return self.compact
+        return len(self._column_names()) > COMPACT_ABOVE
 
     def pod_counts(self) -> dict[str, int]:
         """Return the pod count of every shown column, empty nodes included."""
@@ -180,13 +233,44 @@ class PodsPerNode(LiveWidget):
         return self._board_html()
 
     def _board_html(self) -> str:
-        nodes = {name_of(n): n for n in self.items("Node")}
-        cards = [self._card(name, nodes.get(name), pods) for name, pods in self.columns()]
-        if not cards:
-            cards = [f'<div style="color:{INK}">no nodes or pods seen yet</div>']
+        names = self._column_names()
+        compact = self.is_compact()
+        nodes = self.objects.get("Node", {})
+        parts = []
+        for name in names:
+            html = self._html.get((name, compact))
+            if html is None:
+                node = nodes.get(("", name))
+                pods = sorted(self._by_node.get(name, {}).values(), key=_pod_order)
+                html = (_tile if compact else self._card)(name, node, pods)
+                self._html[(name, compact)] = html
+            parts.append(html)
+        if not parts:
+            parts = [f'<div style="color:{INK}">no nodes or pods seen yet</div>']
+        gap = "4px" if compact else "8px"
+        grid = (
+            f'<div style="display:flex;flex-wrap:wrap;gap:{gap};align-items:flex-start;'
+            f'font-family:{FONT}">{"".join(parts)}</div>'
+        )
+        return (self._compact_head(names) if compact else "") + grid
+
+    def _compact_head(self, names: list[str]) -> str:
+        """Say what the tiles show, and how many nodes have how many pods."""
+        spread: dict[int, int] = {}
+        for name in names:
+            if name != UNSCHEDULED:
+                n = len(self._by_node.get(name, {}))
+                spread[n] = spread.get(n, 0) + 1
+        counts = ", ".join(
+            f"{nodes} node{'s' if nodes != 1 else ''} with {pods} pod{'s' if pods != 1 else ''}"
+            for pods, nodes in sorted(spread.items())
+        )
+        key = " ".join(f"{st.symbol} {st.label}" for st in PHASES.values() if st.label != "Unknown")
         return (
-            f'<div style="display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start;'
-            f'font-family:{FONT}">{"".join(cards)}</div>'
+            f'<div style="font-family:{FONT};font-size:13px;margin:2px 0 6px 0">'
+            f"<b>{escape(counts or 'no nodes')}</b>"
+            f'<div style="color:{INK};font-size:12px">one tile per node, pods by phase: '
+            f"{escape(key)} · red dashed border: node not Ready or gone</div></div>"
         )
 
     def _card(self, name: str, node: Obj | None, pods: list[Obj]) -> str:
@@ -205,10 +289,56 @@ class PodsPerNode(LiveWidget):
         return (
             f'<div class="course-node" data-node="{escape(name)}" style="{CARD_CSS};{border}">'
             f"<div>{head}</div>"
-            f'<div style="color:{INK};font-size:11px">{facts}</div>'
-            f'<div style="color:{INK};font-size:11px;margin-bottom:4px">{count}</div>'
+            f'<div style="color:{INK};font-size:12px">{facts}</div>'
+            f'<div style="color:{INK};font-size:12px;margin-bottom:4px">{count}</div>'
             f"{chips}</div>"
         )
+
+
+def _column_of(pod: Obj) -> str:
+    """Return the column a pod shows in: its node's name, or UNSCHEDULED."""
+    node = (pod.get("spec") or {}).get("nodeName")
+    return str(node) if node else UNSCHEDULED
+
+
+def _tile(name: str, node: Obj | None, pods: list[Obj]) -> str:
+    """Return a node's compact tile: its name, and its pods counted by phase."""
+    phases: dict[str, int] = {}
+    for pod in pods:
+        phase = pod_phase(pod)
+        phases[phase] = phases.get(phase, 0) + 1
+    counts = " ".join(
+        f'<span style="color:{phase_style(p).color};font-weight:bold">'
+        f"{phase_style(p).symbol}&#8239;{n}</span>"
+        for p, n in sorted(phases.items())
+    )
+    if name == UNSCHEDULED:
+        state, bad = "waiting for the scheduler", True
+    elif node is None:
+        state, bad = "node gone", True
+    else:
+        ready = condition(node, "Ready")
+        bad = ready is None or ready.get("status") != "True"
+        state = "NotReady" if bad else "Ready"
+        if (node.get("spec") or {}).get("unschedulable"):
+            state += ", cordoned"
+    edge = (
+        f"2px dashed {OKABE_ITO['vermillion']}"
+        if bad
+        else "1px solid var(--jp-border-color1, #c0c0c0)"
+    )
+    listing = ", ".join(f"{name_of(p)} ({pod_phase(p)})" for p in pods) or "no pods"
+    title = f"{name}: {state}; {len(pods)} pod{'s' if len(pods) != 1 else ''}: {listing}"
+    mark = f'<span style="color:{OKABE_ITO["vermillion"]}">✗ </span>' if bad else ""
+    return (
+        f'<div class="course-node course-tile" data-node="{escape(name)}" '
+        f'data-pods="{len(pods)}" title="{escape(title)}" style="box-sizing:border-box;'
+        f"width:{TILE_PX}px;border:{edge};border-radius:4px;padding:2px 4px;"
+        "background:var(--jp-layout-color1, transparent);color:var(--jp-ui-font-color1, inherit);"
+        f'font-size:12px;line-height:16px">'
+        f'<div style="white-space:nowrap;overflow:hidden;text-overflow:ellipsis">{mark}'
+        f"{escape(name)}</div><div>{counts or '&#8211;'}</div></div>"
+    )
 
 
 def _pod_order(pod: Obj) -> tuple[Any, ...]:
@@ -238,7 +368,7 @@ def _pod_chip(pod: Obj) -> str:
         if index is not None:
             detail += f" · index {index}"
     title = f"{meta(pod).get('namespace')}/{name_of(pod)}: {phase}"
-    line = f'<div style="color:{INK};font-size:10px;padding-left:4px">{escape(detail)}</div>'
+    line = f'<div style="color:{INK};font-size:11px;padding-left:4px">{escape(detail)}</div>'
     return chip(text, style, title) + (line if detail else "")
 
 

@@ -98,23 +98,26 @@ def _many_events(n: int) -> list[WatchEvent]:
     return events
 
 
-def test_a_long_feed_scrolls_in_a_box_of_limited_height_newest_first() -> None:
+def test_a_long_feed_shows_the_newest_rows_whole_and_folds_the_older() -> None:
+    """No box of limited height: it cut its last row in half. Older rows fold instead."""
     feed = EventFeed(NS, source=_many_events(45))
     html = feed.table.value
-    box = re.match(r'<div class="course-scroll" style="([^"]*)"[^>]*>(.*)</div>$', html, re.S)
-    assert box, html[:200]
-    style = dict(part.split(":", 1) for part in box.group(1).split(";"))
-    assert style["max-height"] == "24em"
-    assert style["overflow-y"] == "auto"
-    table = box.group(2)
-    assert table.startswith("<table") and table.endswith("</table>")
-    assert table.count("<tr>") == 46, "every row is there, the box scrolls"
-    assert "position:sticky;top:0" in table.split("</thead>")[0], "the header stays in view"
-    times = re.findall(r">(09:\d\d:\d\d)<", table)
+    assert "max-height" not in html and "overflow" not in html
+    shown, _, older = html.partition("<details")
+    assert shown.count("<tr>") == 1 + 12, "the header and the 12 newest rows"
+    assert "<summary" in older and "33 older events</summary>" in older
+    assert older.count("<tr>") == 1 + 33
+    times = re.findall(r">(09:\d\d:\d\d)<", html)
     assert times == sorted(times, reverse=True) and times[0] == "09:00:44"
+    head = shown.split("</thead>")[0]
+    assert head.count("white-space:nowrap") == 6, "no column name wraps"
+    message_cells = re.findall(r'<td style="([^"]*)">Successfully', shown)
+    assert message_cells and all("nowrap" not in css for css in message_cells), "messages wrap"
     snap = feed.snapshot()
-    assert snap.html == html, "the static snapshot scrolls in the same box"
-    assert 'style="max-height:24em;overflow-y:auto"' in snap.to_html()
+    assert snap.html == html, "the static snapshot is the same"
+    assert (
+        EventFeed(NS, source=_many_events(45), visible_rows=50).table.value.count("<details") == 0
+    )
 
 
 def test_an_empty_feed_is_not_boxed() -> None:

@@ -189,3 +189,61 @@ def test_the_docs_name_the_symbols_the_chips_show() -> None:
     assert "▷" in doc, "the not-ready mark is documented too"
     # ⏻ was dropped for ⊘: no installed font draws it
     assert "⏻" not in Path(_pods.__file__).read_text(encoding="utf-8")
+
+
+def _many_nodes(nodes: int, pending_on: int | None = None) -> list[WatchEvent]:
+    """``nodes`` Ready nodes, one DaemonSet pod Running on each (Pending on ``pending_on``)."""
+    events = []
+    for i in range(nodes):
+        node = {
+            "metadata": {"name": f"kwok-{i}", "uid": f"n{i}"},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+        events.append(WatchEvent("Node", "ADDED", node, 100.0))
+    for i in range(nodes):
+        phase = "Pending" if i == pending_on else "Running"
+        pod = {
+            "metadata": {
+                "name": f"agent-{i}",
+                "namespace": NS,
+                "uid": f"p{i}",
+                "ownerReferences": [{"kind": "DaemonSet", "name": "agent", "controller": True}],
+            },
+            "spec": {"nodeName": f"kwok-{i}"},
+            "status": {"phase": phase},
+        }
+        events.append(WatchEvent("Pod", "ADDED", pod, 101.0))
+    return events
+
+
+def test_many_nodes_turn_compact_tiles_with_counts() -> None:
+    board = PodsPerNode(NS, source=_many_nodes(300, pending_on=7))
+    assert board.is_compact()
+    html = board.board.value
+    assert html.count('class="course-node course-tile"') == 300
+    assert "299 nodes with 1 pod" not in html  # counted by pods per node, not by phase
+    assert "300 nodes with 1 pod" in html
+    tile = re.search(
+        r'<div class="course-node course-tile" data-node="kwok-7"[^>]*>.*?</div></div>', html
+    )
+    assert tile and "◌" in tile.group(0) and 'data-pods="1"' in tile.group(0)
+    assert "agent-7 (Pending)" in tile.group(0), "hover names the pods"
+    assert len(html) < 300 * 700, "a tile is small"
+    small = PodsPerNode(NS, source=_many_nodes(3))
+    assert not small.is_compact() and "course-tile" not in small.board.value
+    assert PodsPerNode(NS, source=_many_nodes(3), compact=True).is_compact()
+
+
+def test_a_change_redraws_only_its_node() -> None:
+    events = _many_nodes(50)
+    board = PodsPerNode(NS, source=events)
+    before = dict(board._html)
+    pod = events[50 + 9].object
+    gone = {**pod, "status": {"phase": "Failed"}}
+    board.feed([WatchEvent("Pod", "MODIFIED", gone, 102.0)])
+    changed = {k for k in board._html if board._html[k] != before.get(k)}
+    assert changed == {("kwok-9", True)}
+    assert "✗" in board._html[("kwok-9", True)]
+    board.feed([WatchEvent("Node", "DELETED", events[9].object, 103.0)])
+    assert "node gone" in board._html[("kwok-9", True)]
+    assert board.pod_counts()["kwok-9"] == 1, "a gone node with pods stays until they go"
