@@ -118,7 +118,7 @@ def jobs(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
 
     Columns: ``job``, ``state`` (:func:`~course_helpers.job_state`: Complete,
     Failed, Suspended or Running), ``succeeded``, ``failed``, ``active``,
-    ``completions`` (None for a work queue), ``parallelism``, ``owner`` (e.g.
+    ``completions`` (``<NA>`` for a work queue), ``parallelism``, ``owner`` (e.g.
     ``CronJob/backup``) and ``duration`` in seconds (None until it finished).
 
     Example:
@@ -157,7 +157,10 @@ def jobs(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
         "owner",
         "duration",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    # whole numbers, and <NA> for a work queue's missing completions (not 6.0 and NaN)
+    frame["completions"] = frame["completions"].astype("Int64")
+    return frame
 
 
 def pods_per_node(namespace: str, label_selector: str | None = None) -> pd.DataFrame:

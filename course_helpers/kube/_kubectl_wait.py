@@ -380,26 +380,32 @@ def wait_for_wait(
     condition: str = "condition=Ready",
     *,
     selector: str | None = None,
+    field_selector: str | None = None,
     count: int = 1,
     timeout: float = 120,
 ) -> Wait[Outcome]:
     """Print the ``kubectl wait`` command and return the (unstarted) wait that does it."""
     info = kind_info(kind)
     want = Condition.parse(condition)
-    if (name is None) == (selector is None):
-        raise ValueError("wait_for needs either a name or selector=, e.g. selector='app=web'")
+    if (name is None) == (selector is None and field_selector is None):
+        raise ValueError(
+            "wait_for needs either a name or selector= (or field_selector=), e.g. "
+            "selector='app=web' or field_selector='spec.nodeName=worker-1'"
+        )
     names = [name] if isinstance(name, str) else list(name or [])
     if name is not None and not names:
         raise ValueError("wait_for needs at least one name")
-    if selector is not None:
-        target = f"{info.kubectl} -l {selector}"
+    if name is None:
+        labels = f" -l {selector}" if selector is not None else ""
+        fields = f" --field-selector {field_selector}" if field_selector is not None else ""
+        target = f"{info.kubectl}{labels}{fields}"
     else:
         target = " ".join(f"{info.kubectl}/{n}" for n in names)
     ns_flag = f" -n {namespace}" if info.namespaced else ""
     quote = "'" if any(c in want.text for c in "{}[]") else ""
     say(f"kubectl wait --for={quote}{want.text}{quote} {target}{ns_flag} {_timeout_flag(timeout)}")
     what = f"{target} to be {want.text}"
-    if selector is not None:
+    if name is None:
         chosen = _Selected(info, want, count)
         return Wait(
             info.kind,
@@ -408,8 +414,9 @@ def wait_for_wait(
             what,
             seen=chosen.seen,
             label_selector=selector,
+            field_selector=field_selector,
             source=default_source(),
-            why=why(info.kind, namespace, selector),
+            why=why(info.kind, namespace, selector, field_selector),
         )
     if not isinstance(name, str):
         listed = _Listed(info, want, names)
@@ -472,6 +479,7 @@ async def wait_for(
     condition: str = "condition=Ready",
     *,
     selector: str | None = None,
+    field_selector: str | None = None,
     count: int = 1,
     timeout: float = 120,
 ) -> Outcome:
@@ -488,6 +496,8 @@ async def wait_for(
             matter), ``"condition=Ready=false"``, ``"delete"``, ``"create"`` or
             ``"jsonpath={.status.phase}=Running"`` (dotted fields and ``[n]`` only).
         selector: a label selector such as ``"app=web"`` (kubectl's ``-l``).
+        field_selector: a field selector such as ``"spec.nodeName=worker-1"``
+            (kubectl's ``--field-selector``), alone or with ``selector``.
         count: with a selector, how many objects must be there and meet the
             condition (kubectl has no such flag: it fails when none match yet,
             which right after an apply is often the case).
@@ -526,7 +536,14 @@ async def wait_for(
         ValueError: ``condition`` is not a form kubectl accepts.
     """
     wait = wait_for_wait(
-        kind, name, namespace, condition, selector=selector, count=count, timeout=timeout
+        kind,
+        name,
+        namespace,
+        condition,
+        selector=selector,
+        field_selector=field_selector,
+        count=count,
+        timeout=timeout,
     )
     return await wait.wait(timeout)
 
@@ -546,11 +563,19 @@ def wait_for_blocking(
     condition: str = "condition=Ready",
     *,
     selector: str | None = None,
+    field_selector: str | None = None,
     count: int = 1,
     timeout: float = 120,
 ) -> Outcome:
     """Block like ``kubectl wait --for=<condition>``; see :func:`wait_for`."""
     wait = wait_for_wait(
-        kind, name, namespace, condition, selector=selector, count=count, timeout=timeout
+        kind,
+        name,
+        namespace,
+        condition,
+        selector=selector,
+        field_selector=field_selector,
+        count=count,
+        timeout=timeout,
     )
     return wait.result(timeout)

@@ -567,3 +567,46 @@ def test_a_pod_being_deleted_is_not_ready_again(use: Any) -> None:
     with ch.echo(False):
         done = ch.blocking.wait_for("Pod", ["web-1"], "ns", timeout=5)
     assert done.objects[0]["metadata"]["resourceVersion"] == "4"
+
+
+class _FieldRecordingSource(ScriptedSource):
+    """A scripted source that remembers the field selectors it was asked for."""
+
+    def __init__(self, script: Obj) -> None:
+        super().__init__(script)
+        self.field_selectors: list[str | None] = []
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[list[Obj], str]:
+        self.field_selectors.append(field_selector)
+        return super().list(
+            kind, namespace, label_selector=label_selector, field_selector=field_selector
+        )
+
+
+def test_wait_for_by_field_selector_lists_with_it_and_prints_it(
+    use: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = use(
+        _FieldRecordingSource(
+            {
+                "kind": "Pod",
+                "lists": [{"resourceVersion": "1", "items": [_pod("web-0", "1")]}],
+                "watches": [[{"type": "DELETED", "object": _pod("web-0", "2")}]],
+            }
+        )
+    )
+    done = ch.blocking.wait_for(
+        "Pod", None, "ns", "delete", field_selector="spec.nodeName=worker-new", timeout=5
+    )
+    assert done.names == ["web-0"]
+    assert "spec.nodeName=worker-new" in source.field_selectors
+    assert capsys.readouterr().out.startswith(
+        "kubectl wait --for=delete pod --field-selector spec.nodeName=worker-new -n ns"
+    )
