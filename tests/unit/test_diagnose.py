@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import doctest
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from course_helpers.kube import _diagnose, _wait
+from course_helpers.kube import (
+    _diagnose,
+    _diagnose_nodes,
+    _diagnose_storage,
+    _diagnose_workloads,
+    _wait,
+)
 from course_helpers.kube._diagnose import Cause, Snapshot, diagnose, pod_requests
 from course_helpers.lab import _checks
 
@@ -569,3 +577,12 @@ def test_a_wait_on_one_pod_hears_its_statefulset_about_the_claim_template() -> N
     found = diagnose(snap, "Pod", ["db-0"])
     assert found[0].text.startswith("StatefulSet db's volumeClaimTemplate data asks for")
     assert "PersistentVolumeClaim data-db-0 asks" not in texts(found)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [_diagnose, _diagnose_nodes, _diagnose_storage, _diagnose_workloads],
+)
+def test_docstring_examples_hold(module: ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
