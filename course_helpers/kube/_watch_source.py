@@ -170,6 +170,9 @@ class KubernetesSource:
             finally:
                 response.release_conn()
             for item in body.get("items") or []:
+                # list items carry no kind; watch events do: make both look alike
+                item.setdefault("kind", kind)
+                item.setdefault("apiVersion", KINDS[kind].api_version)
                 items.append(_trim(item))
             meta = body.get("metadata") or {}
             token = meta.get("continue")

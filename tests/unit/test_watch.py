@@ -253,6 +253,8 @@ def test_kubernetes_source_pages_lists_and_streams_watches() -> None:
         ("MODIFIED", "a", "44", False),
     ]
     assert all("managedFields" not in e.object["metadata"] for e in seen)
+    assert all(e.object["kind"] == "Pod" for e in seen)  # list items get the kind watches have
+    assert all(e.object["apiVersion"] == "v1" for e in seen if e.from_list)
     paths = [path for path, _ in server.requests]
     assert paths == ["/api/v1/namespaces/demo/pods"] * 3
     first, second, watch = (query for _, query in server.requests)
