@@ -12,7 +12,9 @@ kubectl's arguments; IPython expands ``{ns}`` and ``$ns`` in it exactly as in
     %kubectl get pods -n {ns} -o wide
 
 Output and errors appear as kubectl prints them, while it runs; a failing
-command shows kubectl's own message, never a Python traceback. The command is
+command shows kubectl's own message, never a Python traceback. On the embedded
+cluster ``%kubectl logs -f`` ends when the followed container ends, as on a real
+node (see ``_follow``); the stop button ends any command. The command is
 always the course's kubectl (see ``_kubectl``) with ``--kubeconfig`` set to the
 one-context kubeconfig ``connect()`` wrote, so it reaches only the chosen cluster.
 """
@@ -24,10 +26,12 @@ import selectors
 import shlex
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import _kubectl, _session
+from . import _follow, _kubectl, _session
 
 #: Arguments that would point kubectl at another cluster or credentials.
 REFUSED = ("--kubeconfig", "--server", "-s", "--token", "--username", "--password")
@@ -60,15 +64,30 @@ def kubectl_args(line: str) -> list[str] | str:
     return args
 
 
-def _pump(process: subprocess.Popen[bytes], outputs: dict[int, IO[str]]) -> None:
-    """Copy the process's stdout and stderr to the cell as they arrive."""
+#: After the followed containers ended, end kubectl once its output was quiet this long.
+SETTLE_SECONDS = 1.0
+
+
+def _pump(
+    process: subprocess.Popen[bytes],
+    outputs: dict[int, IO[str]],
+    ended: threading.Event | None = None,
+) -> bool:
+    """Copy the process's stdout and stderr to the cell as they arrive.
+
+    With ``ended`` (``logs -f`` on a simulated cluster), kubectl is ended once the
+    event is set and no output came for ``SETTLE_SECONDS``; returns True then.
+    """
+    quiet_since = time.monotonic()
+    ended_at: float | None = None
     with selectors.DefaultSelector() as selector:
         assert process.stdout is not None and process.stderr is not None
         for stream in (process.stdout, process.stderr):
             os.set_blocking(stream.fileno(), False)
             selector.register(stream, selectors.EVENT_READ)
         while selector.get_map():
-            for key, _ in selector.select():
+            ready = selector.select(timeout=0.2 if ended is not None else None)
+            for key, _ in ready:
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     selector.unregister(key.fileobj)
@@ -76,6 +95,13 @@ def _pump(process: subprocess.Popen[bytes], outputs: dict[int, IO[str]]) -> None
                 out = outputs[key.fd]
                 out.write(chunk.decode(errors="replace"))
                 out.flush()
+                quiet_since = time.monotonic()
+            if ended is not None and ended.is_set():
+                ended_at = ended_at or time.monotonic()
+                if time.monotonic() - max(quiet_since, ended_at) >= SETTLE_SECONDS:
+                    process.terminate()
+                    return True
+    return False
 
 
 def run(args: Sequence[str], stdin: str | None = None) -> int:
@@ -89,8 +115,10 @@ def run(args: Sequence[str], stdin: str | None = None) -> int:
         ...
         0
     """
-    _session.cluster_info()
+    info = _session.cluster_info()
     kubeconfig = _kubectl.kubeconfig_path()
+    target = _follow.follow_target(list(args)) if info is not None and info.simulated else None
+    ended = _follow.ended(target) if target is not None else None
     command = [str(_kubectl.kubectl()), f"--kubeconfig={kubeconfig}", *args]
     process = subprocess.Popen(
         command,
@@ -108,7 +136,14 @@ def run(args: Sequence[str], stdin: str | None = None) -> int:
                 process.stdin.close()
             except BrokenPipeError:
                 pass
-        _pump(process, outputs)
+        if _pump(process, outputs, ended):
+            process.wait()
+            print(
+                "(the container has ended; kwok keeps the stream open, so %kubectl stops "
+                "following here)",
+                file=sys.stderr,
+            )
+            return 0
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()

@@ -117,5 +117,21 @@ def test_bang_and_cell_kubectl_reach_only_the_helpers_cluster(
     assert failing["status"] == "ok" and failing["errors"] == []
     assert failing["stderr"] == 'error: the server doesn\'t have a resource type "nosuchkind"\n'
 
+    # logs -f ends when the container ends, as on a real node (kwok alone would not).
+    execute(
+        kernel,
+        "%%kubectl apply -n {ns} -f -\n"
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: ticker\nspec:\n  template:\n"
+        "    metadata:\n      annotations:\n        course.kwok/run-for: 3s\n"
+        "    spec:\n      restartPolicy: Never\n      containers:\n      - name: tick\n"
+        "        image: busybox:1.37\n"
+        '        command: ["sh", "-c", "echo one; sleep 1; echo two; sleep 2; echo three"]\n',
+    )
+    followed = execute(
+        kernel, "%kubectl logs -f job/ticker -n {ns} --pod-running-timeout=60s", timeout=90
+    )
+    assert followed["stdout"] == "one\ntwo\nthree\n", followed
+    assert "the container has ended" in followed["stderr"]
+
     refused = execute(kernel, "%kubectl get pods --kubeconfig=/root/.kube/config")
     assert refused["stderr"].startswith("%kubectl: --kubeconfig is not accepted here")

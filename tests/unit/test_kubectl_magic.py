@@ -10,7 +10,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import course_helpers as ch
-from course_helpers.kube import _magic, _session
+from course_helpers.kube import _follow, _magic, _session
 
 # Prints its arguments, its KUBECONFIG and its stdin; `get fail` fails as kubectl does.
 FAKE = """#!/bin/sh
@@ -88,3 +88,29 @@ def test_other_clusters_and_bad_quotes_are_refused_plainly(
 
 def test_kubectl_args_drops_a_repeated_kubectl() -> None:
     assert _magic.kubectl_args("kubectl get nodes  # all of them") == ["get", "nodes"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["logs", "-f", "job/pi", "-n", "a"], _follow.Target("a", "job-name=pi")),
+        (
+            ["logs", "--follow", "jobs.batch/pi", "--namespace=a"],
+            _follow.Target("a", "job-name=pi"),
+        ),
+        (
+            ["logs", "web-0", "-f", "-n", "a", "--tail", "3"],
+            _follow.Target("a", None, "metadata.name=web-0"),
+        ),
+        (
+            ["logs", "-f", "pod/web-0", "-c", "nginx", "-n", "a"],
+            _follow.Target("a", None, "metadata.name=web-0"),
+        ),
+        (["logs", "-f", "-l", "app=web", "-n", "a"], _follow.Target("a", "app=web")),
+        (["logs", "-f", "deployment/web", "-n", "a"], None),
+        (["logs", "job/pi", "-n", "a"], None),
+        (["get", "pods", "-f", "x"], None),
+    ],
+)
+def test_which_pods_logs_follow_watches(args: list[str], expected: _follow.Target | None) -> None:
+    assert _follow.follow_target(args, default_namespace="default") == expected
