@@ -115,14 +115,26 @@ def job_causes(job: Obj, pods: list[Obj]) -> list[Cause]:
     done = condition(job, "Complete") or {}
     if done.get("status") == "True":
         return []
+    template = (spec.get("template") or {}).get("spec") or {}
+    on_failure = template.get("restartPolicy") == "OnFailure"
+    in_place = (
+        " With restartPolicy OnFailure a failing container restarts in its pod, and the Job "
+        f"fails once its pods' containers have restarted backoffLimit ({limit}) times in all."
+    )
     ended = condition(job, "Failed") or condition(job, "FailureTarget") or {}
     if ended.get("status") == "True":
         reason, message = ended.get("reason"), ended.get("message")
         detail = f" ({reason}: {message})" if reason else ""
-        if reason == "BackoffLimitExceeded":
+        if reason == "BackoffLimitExceeded" and on_failure:
+            budget = (
+                ": its containers restarted in place (restartPolicy OnFailure) until they had "
+                f"restarted backoffLimit ({limit}) times in all; then the Job controller "
+                "deleted its pods."
+            )
+        elif reason == "BackoffLimitExceeded":
             nth = _ordinal(limit + 1)
             budget = (
-                f": {failed} pods failed, and its backoffLimit {limit} allows {limit} "
+                f": {_pods(failed)} failed, and its backoffLimit {limit} allows {limit} "
                 f"retr{'y' if limit == 1 else 'ies'}, so it stopped at the {nth} failure."
             )
         elif reason == "DeadlineExceeded":
@@ -131,7 +143,7 @@ def job_causes(job: Obj, pods: list[Obj]) -> list[Cause]:
                 f"({spec.get('activeDeadlineSeconds')})."
             )
         else:
-            budget = f": {failed} pods failed."
+            budget = f": {_pods(failed)} failed."
         return [
             Cause(
                 f"Job {name} Failed{detail}{budget}{why_pods} Fix what makes the pods fail, "
@@ -149,6 +161,22 @@ def job_causes(job: Obj, pods: list[Obj]) -> list[Cause]:
                 about=about,
             )
         ]
+    restarts = sum(
+        int(c.get("restartCount") or 0)
+        for p in pods
+        if (p.get("status") or {}).get("phase") in ("Pending", "Running")
+        for c in [
+            *((p.get("status") or {}).get("initContainerStatuses") or []),
+            *((p.get("status") or {}).get("containerStatuses") or []),
+        ]
+    )
+    if on_failure and restarts:
+        return [
+            Cause(
+                f"Job {name}'s containers have restarted {restarts} time(s) so far.{in_place}",
+                about=about,
+            )
+        ]
     if failed:
         return [
             Cause(
@@ -160,6 +188,10 @@ def job_causes(job: Obj, pods: list[Obj]) -> list[Cause]:
             )
         ]
     return []
+
+
+def _pods(count: int) -> str:
+    return f"{count} pod{'' if count == 1 else 's'}"
 
 
 def statefulset_causes(sts: Obj, pods: list[Obj], classes: list[Obj]) -> list[Cause]:

@@ -586,3 +586,27 @@ def test_a_wait_on_one_pod_hears_its_statefulset_about_the_claim_template() -> N
 def test_docstring_examples_hold(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_job_with_restart_on_failure_counts_restarts_not_pods() -> None:
+    job = {
+        "metadata": {"name": "flaky", "uid": "uid-flaky"},
+        "spec": {"backoffLimit": 3, "template": {"spec": {"restartPolicy": "OnFailure"}}},
+        "status": {"active": 1},
+    }
+    running = pod("flaky-x", ("Job", "flaky"), nodeName="worker-1")
+    running["status"] = {
+        "phase": "Running",
+        "containerStatuses": [{"name": "main", "restartCount": 2, "ready": False}],
+    }
+    snap = Snapshot("ns", pods=[running], workloads={"Job": [job]}, nodes=NODES)
+    found = diagnose(snap, "Job", ["flaky"])
+    assert found[0].text.startswith("Job flaky's containers have restarted 2 time(s) so far.")
+    assert "restarted backoffLimit (3) times in all" in found[0].text
+    job["status"] = {
+        "failed": 1,
+        "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}],
+    }
+    [cause] = diagnose(Snapshot("ns", workloads={"Job": [job]}, nodes=NODES), "Job", ["flaky"])
+    assert cause.final
+    assert "1 pods" not in cause.text and "restarted backoffLimit (3) times" in cause.text
