@@ -24,7 +24,7 @@ mypy
 echo "== unit tests (no cluster)"
 run_pytest tests/unit -q
 
-echo "== cluster binaries (built from pinned Go modules on first run, cached after)"
+echo "== cluster binaries (downloaded and verified, or built from pinned Go modules, on first run; cached after)"
 course-cluster install
 
 echo "== integration tests (embedded cluster)"
