@@ -14,8 +14,14 @@ from .kube._wait import nodes_ready
 def _status() -> int:
     state = _embedded.ClusterState.load()
     components = _embedded.component_status()
-    if not components:
-        print("embedded cluster: not running (start it with `course-cluster up`)")
+    if not _embedded.cluster_dir().exists():
+        print("embedded cluster: none (start one with `course-cluster up`)")
+        return 1
+    if not any(components.values()):
+        print(
+            "embedded cluster: not running (stopped, or its processes died); its data is kept "
+            f"in {_embedded.cluster_dir()} and `course-cluster up` resumes it"
+        )
         return 1
     running = _embedded.is_running()
     print(f"embedded cluster: {'running' if running else 'NOT healthy'}")
@@ -58,9 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course-cluster", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("install", help="build the pinned cluster binaries (cached outside the repo)")
-    up = sub.add_parser("up", help="start the embedded cluster, or reuse the running one")
-    up.add_argument("--nodes", type=int, default=3, help="worker nodes to start with")
-    sub.add_parser("down", help="stop the embedded cluster and delete its state")
+    up = sub.add_parser(
+        "up",
+        help="start the embedded cluster, resume a stopped or crashed one with its data, "
+        "or reuse the running one (never builds: run `install` first)",
+    )
+    up.add_argument("--nodes", type=int, default=3, help="worker nodes a new cluster starts with")
+    sub.add_parser("stop", help="stop the embedded cluster, keeping its data (`up` resumes it)")
+    sub.add_parser("down", help="stop the embedded cluster and DELETE it with everything in it")
     sub.add_parser("status", help="say whether the embedded cluster runs, and where")
     sub.add_parser(
         "env", help="print `export KUBECONFIG=... PATH=...` for the course's kubectl in a shell"
@@ -82,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "up":
             _embedded.up(nodes=args.nodes, log=log, wait_ready=nodes_ready)
             _kubectl_env(log, rewrite=True)
+        elif args.command == "stop":
+            _embedded.stop(log=log)
         elif args.command == "down":
             _embedded.down(log=log)
             _kubectl.forget_embedded(_embedded.CONTEXT)

@@ -6,7 +6,10 @@ Example:
     >>> state = cluster.up()       # doctest: +SKIP
     >>> cluster.is_running()       # doctest: +SKIP
     True
-    >>> cluster.down()             # doctest: +SKIP
+    >>> cluster.stop()             # doctest: +SKIP
+    True
+    >>> state = cluster.up()       # resumes it, with everything in it  # doctest: +SKIP
+    >>> cluster.down()             # deletes it  # doctest: +SKIP
     True
 """
 
@@ -14,18 +17,22 @@ from ._binaries import install
 from ._embedded import (
     ClusterState,
     component_status,
+    cronjob_zone,
     down,
     is_running,
     kubeconfig_path,
+    stop,
     up,
 )
 
 __all__ = [
     "ClusterState",
     "component_status",
+    "cronjob_zone",
     "down",
     "install",
     "is_running",
     "kubeconfig_path",
+    "stop",
     "up",
 ]

@@ -51,6 +51,17 @@ def free_port() -> int:
     raise ClusterError("Could not find a free port on 127.0.0.1 for the cluster DNS.")
 
 
+def port_free(port: int) -> bool:
+    """Return True when both TCP and UDP ``port`` are free on 127.0.0.1."""
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def corefile(kubeconfig: str, context: str, port: int) -> str:
     """Return the Corefile that serves the cluster domain from the embedded API server."""
     return (

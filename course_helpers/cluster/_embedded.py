@@ -4,6 +4,12 @@ etcd, kube-apiserver, kube-controller-manager and kube-scheduler are the real
 programs; kwok simulates the nodes and the pods' containers. Everything listens
 on 127.0.0.1 only. State lives under the cache directory, so the cluster
 outlives the notebook kernel that started it and the next kernel reuses it.
+
+Its life: ``up`` creates it, reuses it while it runs, and resumes it with its
+etcd data after ``stop``, a crash or a reboot (starting only the processes
+that are gone); ``down`` deletes it. Only processes whose command line names
+the state directory are ever signalled, and a lock serialises these calls
+across processes (a notebook and Binder's launch script may race).
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+from kubernetes import config as k8s_config
 
 from ..errors import BinaryError, ClusterError, PortInUseError
-from . import _binaries, _dns, _nodes, _podlogs
+from . import _backup, _binaries, _dns, _nodes, _podlogs
 from ._binaries import Log
 from ._paths import state_dir
 from ._process import is_ours, kill_if_ours
@@ -128,6 +135,32 @@ def is_running() -> bool:
     return bool(control_plane) and all(control_plane.values()) and apiserver_reachable()
 
 
+def cronjob_zone() -> str | None:
+    """Return the time zone the running kube-controller-manager reads CronJob schedules in.
+
+    Read from the process's own environment (``TZ``), so it is the truth even
+    for a cluster created before the course pinned it to UTC. None when the
+    process has no ``TZ`` (it then uses the machine's local zone) or is not
+    running.
+
+    Example:
+        >>> cronjob_zone()  # doctest: +SKIP
+        'UTC'
+    """
+    pid = _component_pids().get("kube-controller-manager")
+    if pid is None or not is_ours(pid, cluster_dir()):
+        return None
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for entry in environ:
+        if entry.startswith(b"TZ="):
+            # Go reads TZ="" as UTC and drops a leading ':'.
+            return entry[3:].decode(errors="replace").lstrip(":") or "UTC"
+    return None
+
+
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -164,6 +197,12 @@ def requested_port(env_var: str) -> int | None:
     return port
 
 
+#: The time zone kube-controller-manager runs in, so CronJob schedules without
+#: ``spec.timeZone`` are read in it (k8s.io/kubernetes pkg/controller/cronjob
+#: parses them with robfig/cron, whose default location is Go's time.Local).
+CONTROLLER_MANAGER_TZ = "UTC"
+
+
 def _config_file() -> Path:
     """Write kwokctl's configuration: options plus the course's stages."""
     options = {
@@ -189,6 +228,12 @@ def _config_file() -> Path:
             {
                 "name": "kwok-controller",
                 "extraArgs": [{"key": "node-ip", "value": "127.0.0.1"}],
+            },
+            {
+                # kwokctl's binary runtime starts each component with its own
+                # environment plus these; the learner's TZ must not leak in.
+                "name": "kube-controller-manager",
+                "extraEnvs": [{"name": "TZ", "value": CONTROLLER_MANAGER_TZ}],
             },
         ],
     }
@@ -256,19 +301,73 @@ def _exclusive() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+#: The order kwokctl starts the components in (pid files are named after the
+#: binaries); they are stopped in the reverse order, etcd last.
+START_ORDER = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok-controller",
+)
+
+
+def _launch_binaries(build: bool, log: Log) -> dict[str, Path]:
+    """Return the binaries' paths; build missing ones only when ``build`` is True.
+
+    Starting the cluster (``ch.connect()``, ``course-cluster up``, Binder's
+    launch) never builds: a build takes minutes and about 2 GB of memory,
+    which would kill a Binder session.
+
+    Raises:
+        BinaryError: a binary is missing; the message says how to get it.
+    """
+    if build:
+        return _binaries.install(log)
+    try:
+        return _binaries.paths()
+    except BinaryError as exc:
+        missing = _binaries.missing()
+        if not missing:  # a KWOK_*_BINARY variable points at the wrong thing
+            raise
+        if os.environ.get("BINDER_LAUNCH_HOST") or os.environ.get("BINDER_REPO_URL"):
+            advice = (
+                "This Binder image should have been built with them (binder/postBuild runs "
+                "`course-cluster install`), so its build failed or was cut short. Rebuild the "
+                "image: launch the repository again from its Binder badge after a new commit, "
+                "and check the build log. Building them here would exceed the session's memory."
+            )
+        else:
+            advice = (
+                "Run `course-cluster install` in a terminal first (it builds them from pinned "
+                "Go modules, about 5-10 minutes the first time on two cores), then try again. "
+                "Starting the cluster never builds them by itself."
+            )
+        raise BinaryError(
+            "The embedded cluster cannot start: its binaries are not built "
+            f"({', '.join(missing)}). {advice}"
+        ) from exc
+
+
 def up(
     nodes: int = 3,
     log: Log = print,
-    build: bool = True,
+    build: bool = False,
     wait_ready: _nodes.NodesWait | None = None,
 ) -> ClusterState:
-    """Start the embedded cluster, or reuse it when it is already running.
+    """Start the embedded cluster, resume a stopped or crashed one, or reuse a running one.
 
-    A cluster whose processes died (a killed kernel, a reboot) is cleaned up and
-    started afresh. Missing binaries are built first when ``build`` is True.
+    A cluster whose processes died (a killed kernel, a reboot) or that was
+    stopped (``course-cluster stop``) is resumed with its data: only the
+    processes that are gone are started again. Only when that data cannot be
+    used is a fresh cluster created, and then the learner's objects are
+    restored from the copy saved at the last ``up`` or ``stop`` (see
+    ``_backup``); the log says so plainly.
+
+    Missing binaries are an error, never a build, unless ``build`` is True.
     With ``wait_ready`` (``course-cluster up`` and ``ch.connect`` pass the
-    watch-based ``course_helpers.kube._wait.nodes_ready``), a new cluster's
-    workers are Ready when it returns.
+    watch-based ``course_helpers.kube._wait.nodes_ready``), the workers are
+    Ready when it returns.
 
     Example:
         >>> from course_helpers.cluster import _embedded
@@ -279,7 +378,7 @@ def up(
     Raises:
         ClusterError: the cluster could not be started; the message has the logs.
         PortInUseError: a port the cluster needs is taken.
-        BinaryError: binaries are missing and ``build`` is False.
+        BinaryError: binaries are missing (and ``build`` is False).
 
     """
     with _exclusive():
@@ -292,16 +391,33 @@ def up(
 
 def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) -> ClusterState:
     started = time.monotonic()
-    apiserver_port = requested_port("COURSE_APISERVER_PORT")
     state = ClusterState.load()
-    if state and cluster_dir().exists() and is_running():
-        log(f"embedded cluster already running at {state.server}")
-        _dns.ensure(state.kubeconfig, CONTEXT, state.dns_port, log)
-        return state
+    if not (state and cluster_dir().exists()):
+        # Creating: refuse a taken port before anything else happens.
+        requested_port("COURSE_APISERVER_PORT")
+        requested_port("COURSE_DNS_PORT")
+    bins = _launch_binaries(build, log)
+    if state and cluster_dir().exists():
+        if is_running():
+            log(f"embedded cluster already running at {state.server}")
+            _dns.ensure(state.kubeconfig, CONTEXT, state.dns_port, log)
+            _save_copy(state, log)
+            return state
+        return _resume(state, nodes, bins, log, started, wait_ready)
     if cluster_dir().exists():
-        log("found a stale embedded cluster (some of its processes are gone): removing it")
+        log("found an embedded cluster that never finished starting: removing it")
         _down(log=lambda _msg: None)
-    bins = _binaries.install(log) if build else _binaries.paths()
+    return _create(nodes, bins, log, started, wait_ready)
+
+
+def _create(
+    nodes: int,
+    bins: dict[str, Path],
+    log: Log,
+    started: float,
+    wait_ready: _nodes.NodesWait | None,
+) -> ClusterState:
+    apiserver_port = requested_port("COURSE_APISERVER_PORT")
     dns_port = requested_port("COURSE_DNS_PORT") or _dns.free_port()
     args = [
         "create",
@@ -352,29 +468,299 @@ def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) 
     return state
 
 
+def _forget_stale_pids() -> None:
+    """Remove pid files whose process is gone or is not ours (a pid reused after a reboot).
+
+    kwokctl trusts any live process under a recorded pid and would not start
+    the component again; after this it starts exactly the ones that died.
+    """
+    for pid_file in (cluster_dir() / "pids").glob("*.pid"):
+        try:
+            pid = int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            pid = -1
+        if pid <= 0 or not is_ours(pid, cluster_dir()):
+            pid_file.unlink(missing_ok=True)
+
+
+def _wait_apiserver(timeout: float) -> bool:
+    """Return True once the API server answers ``/readyz``, False after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if apiserver_reachable():
+            return True
+        if not all(component_status().get(name, True) for name in ("etcd", "kube-apiserver")):
+            return False  # a process it needs exited: waiting longer will not help
+        time.sleep(0.2)
+    return False
+
+
+def _log_sizes() -> dict[Path, int]:
+    return {f: f.stat().st_size for f in (cluster_dir() / "logs").glob("*.log")}
+
+
+def _new_log_lines(since: dict[Path, int]) -> list[str]:
+    """Return the component log lines written after ``since`` (from :func:`_log_sizes`).
+
+    kwokctl truncates the log of each component it starts: a log shorter than
+    before is new from its first line.
+    """
+    lines = []
+    for log_file in sorted((cluster_dir() / "logs").glob("*.log")):
+        with open(log_file, "rb") as text:
+            mark = since.get(log_file, 0)
+            text.seek(mark if log_file.stat().st_size >= mark else 0)
+            new = text.read().decode(errors="replace").splitlines()
+        lines += [f"{log_file.stem}: {line}" for line in new]
+    return lines
+
+
+def _restart_control_plane(bins: dict[str, Path], log: Log) -> None:
+    """Start the components that are not running, on the cluster's existing data.
+
+    Raises:
+        PortInUseError: a port of the cluster is taken by another program now
+            (after a reboot, say); the data is fine and kept.
+        ClusterError: they did not start, or the API server did not become ready.
+    """
+    _forget_stale_pids()
+    marks = _log_sizes()
+    # kwokctl forks the components, then waits for /version until --timeout, however
+    # dead etcd is; the readiness wait below is ours, and gives up as soon as etcd or
+    # the API server exits.
+    args = ["start", "cluster", "--name", CLUSTER, "--timeout", "10s"]
+    result = _kwokctl(args, bins, timeout=120)
+    ready = result.returncode == 0 and _wait_apiserver(timeout=60)
+    if ready:
+        return
+    taken = [line for line in _new_log_lines(marks) if "address already in use" in line]
+    if taken:
+        _stop_processes(graceful=True)
+        raise PortInUseError(
+            "The embedded cluster could not be resumed: a port it listens on is taken by "
+            "another program now:\n  " + "\n  ".join(line[:300] for line in taken[:3]) + "\n"
+            "Its data is kept. Stop that program (`ss -ltnp` shows which has the port), then "
+            "run `course-cluster up` or `ch.connect()` again. (`course-cluster down` then "
+            "`course-cluster up` gives a fresh cluster on new ports, without your work.)"
+        )
+    if result.returncode != 0:
+        raise ClusterError(
+            "`kwokctl start cluster` failed:\n" + (result.stdout + result.stderr).strip()[-1500:]
+        )
+    dead = [name for name, alive in component_status().items() if not alive]
+    raise ClusterError(
+        "its API server did not become ready"
+        + (f" ({', '.join(sorted(dead))} not running)" if dead else "")
+        + f". Component logs:\n{_log_tail()}"
+    )
+
+
+def _resume(
+    state: ClusterState,
+    nodes: int,
+    bins: dict[str, Path],
+    log: Log,
+    started: float,
+    wait_ready: _nodes.NodesWait | None,
+) -> ClusterState:
+    control = {k: v for k, v in component_status().items() if k != "coredns"}
+    gone = sorted(name for name, alive in control.items() if not alive)
+    if control and len(gone) < len(control):
+        log(f"embedded cluster: {', '.join(gone)} not running: starting them again")
+    else:
+        log(
+            "the embedded cluster is not running (stopped, or its processes were killed, "
+            "e.g. by a reboot): resuming it with its data"
+        )
+    try:
+        _restart_control_plane(bins, log)
+    except PortInUseError:
+        raise  # the data is fine: never replace the cluster over a taken port
+    except ClusterError as exc:
+        return _recreate(str(exc), nodes, bins, log, started, wait_ready)
+    kubeconfig = str(cluster_dir() / "kubeconfig.yaml")
+    api = k8s_config.new_client_from_config(config_file=kubeconfig)
+    try:
+        workers = _nodes.worker_names(api)
+        if wait_ready is not None:
+            wait_ready(api, workers)
+    finally:
+        api.close()
+    state = _ensure_dns(state, log)
+    _save_copy(state, log)
+    log(
+        f"embedded cluster resumed in {time.monotonic() - started:.1f}s with its data: "
+        f"{state.server}, nodes {', '.join(workers) or 'none'}, DNS on 127.0.0.1:{state.dns_port}"
+    )
+    return state
+
+
+def _ensure_dns(state: ClusterState, log: Log) -> ClusterState:
+    """Start CoreDNS again if needed, on its old port unless another program took it."""
+    running = _dns.pid()
+    if not (running and _dns.is_running(running)) and not _dns.port_free(state.dns_port):
+        log(f"port {state.dns_port} of the cluster DNS is taken now: moving it to a free one")
+        state = ClusterState(state.kubeconfig, state.server, _dns.free_port())
+        state.save()
+    _dns.ensure(state.kubeconfig, CONTEXT, state.dns_port, log)
+    return state
+
+
+def _unusable_dir() -> Path:
+    return state_dir() / "unusable-cluster"
+
+
+def _recreate(
+    reason: str,
+    nodes: int,
+    bins: dict[str, Path],
+    log: Log,
+    started: float,
+    wait_ready: _nodes.NodesWait | None,
+) -> ClusterState:
+    """Replace a cluster whose data cannot be used; restore the saved copy of the learner's work."""
+    _stop_processes(graceful=False)
+    aside = _unusable_dir()
+    shutil.rmtree(aside, ignore_errors=True)
+    cluster_dir().rename(aside)
+    _state_file().unlink(missing_ok=True)
+    log(
+        "THE EMBEDDED CLUSTER COULD NOT BE RESUMED: "
+        + reason.splitlines()[0]
+        + f"\nIts data cannot be used, so a fresh cluster is started. The old data and logs are "
+        f"kept in {aside} (deleted by `course-cluster down`)."
+    )
+    state = _create(nodes, bins, log, started, wait_ready)
+    saved = _backup.saved_at()
+    restored = _backup.restore(state.kubeconfig, log)
+    if restored is None:
+        log(
+            "No copy of your work had been saved, so the course namespaces are empty: "
+            "run the notebooks' cells again."
+        )
+    else:
+        log(
+            f"Your objects were restored from the copy saved at {saved}: {restored.summary()} "
+            "Changes made after that time are lost."
+        )
+    return state
+
+
+def _save_copy(state: ClusterState, log: Log) -> None:
+    """Refresh the saved copy of the learner's objects; a failure is reported, not raised."""
+    try:
+        _backup.save(state.kubeconfig)
+    except Exception as exc:  # the copy is a safety net: never fail a start over it
+        log(f"could not save a copy of the course namespaces ({_backup.path()}): {exc}")
+
+
+def _stop_processes(graceful: bool, timeout: float = 15) -> list[str]:
+    """Stop CoreDNS, the pod log writer and every control-plane process of ours.
+
+    Returns the names of the control-plane processes stopped.
+
+    Graceful: SIGTERM in the reverse of the start order (etcd last, so it
+    writes its data out), SIGKILL for whatever is still there after
+    ``timeout`` seconds. Only pids whose command line names our state
+    directory are signalled; their pid files are removed.
+    """
+    _dns.stop()
+    _podlogs.stop()
+    pids = _component_pids()
+    order = sorted(pids, key=lambda n: START_ORDER.index(n) if n in START_ORDER else 99)
+    stopped = []
+    for name in reversed(order):
+        pid = pids[name]
+        if kill_if_ours(pid, cluster_dir(), signal=15 if graceful else 9):
+            stopped.append(name)
+            deadline = time.monotonic() + (timeout if graceful else 5)
+            while is_ours(pid, cluster_dir()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            kill_if_ours(pid, cluster_dir(), signal=9)
+        (cluster_dir() / "pids" / f"{name}.pid").unlink(missing_ok=True)
+    return stopped
+
+
+def stop(log: Log = print) -> bool:
+    """Stop the embedded cluster but keep its data; return False if there is none.
+
+    The next ``up`` (``course-cluster up``, ``ch.connect()``) resumes it with
+    everything that was in it. A copy of the learner's objects is saved first.
+    """
+    with _exclusive():
+        if not cluster_dir().exists():
+            log("no embedded cluster to stop")
+            return False
+        state = ClusterState.load()
+        if state and apiserver_reachable():
+            _save_copy(state, log)
+        stopped = _stop_processes(graceful=True)
+        log(
+            f"embedded cluster stopped ({', '.join(stopped) or 'nothing was running'}); "
+            f"its data stays in {cluster_dir()}. `course-cluster up` or ch.connect() resumes it, "
+            "`course-cluster down` deletes it."
+        )
+        return True
+
+
 def down(log: Log = print) -> bool:
-    """Stop the embedded cluster and delete its state. Return False if none was there."""
+    """Stop the embedded cluster and delete it with all its data. Return False if none was there.
+
+    The log says what was deleted: the course namespaces and how many objects
+    each held (when the cluster still answers), the data directory, the saved
+    copy of the learner's objects.
+    """
     with _exclusive():
         return _down(log)
 
 
-def _down(log: Log) -> bool:
-    _dns.stop()
-    _podlogs.stop(forget=True)
-    if not cluster_dir().exists():
-        _state_file().unlink(missing_ok=True)
-        log("no embedded cluster to stop")
-        return False
+def _inventory() -> str:
+    """Describe the course namespaces of the running cluster, for ``down``'s message."""
+    state = ClusterState.load()
+    if not (state and apiserver_reachable()):
+        return "it was not running, so its contents could not be listed"
+    api = k8s_config.new_client_from_config(config_file=state.kubeconfig)
     try:
-        bins = _binaries.paths()
-        _kwokctl(["delete", "cluster", "--name", CLUSTER], bins, timeout=120)
-    except (ClusterError, BinaryError):
-        pass
-    for pid in _component_pids().values():
-        kill_if_ours(pid, cluster_dir())
+        docs = _backup.collect(api)
+    except Exception as exc:
+        return f"its contents could not be listed ({exc})"
+    finally:
+        api.close()
+    counts: dict[str, int] = {}
+    for doc in docs:
+        if doc["kind"] == "Namespace":
+            counts[doc["metadata"]["name"]] = 0
+        else:
+            counts[doc["metadata"]["namespace"]] += 1
+    if not counts:
+        return "it held no course namespaces"
+    listed = ", ".join(f"{ns} ({n} object{'s' if n != 1 else ''})" for ns, n in counts.items())
+    return f"with the course namespaces in it: {listed}"
+
+
+def _down(log: Log) -> bool:
+    leftovers = [p for p in (_backup.path().parent, _unusable_dir()) if p.exists()]
+    if not cluster_dir().exists():
+        _dns.stop()
+        _podlogs.stop(forget=True)
+        _state_file().unlink(missing_ok=True)
+        for path in leftovers:
+            shutil.rmtree(path, ignore_errors=True)
+        log("no embedded cluster to delete")
+        return False
+    contents = _inventory()
+    _stop_processes(graceful=False)
+    _podlogs.stop(forget=True)
     shutil.rmtree(cluster_dir(), ignore_errors=True)
     _state_file().unlink(missing_ok=True)
     with contextlib.suppress(FileNotFoundError):
         kubeconfig_path().unlink()
-    log("embedded cluster stopped and removed")
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    log(
+        f"embedded cluster stopped and deleted, {contents}; also deleted: its etcd data, logs "
+        f"and certificates ({cluster_dir()}), its kubeconfig"
+        + "".join(f", {p}" for p in leftovers)
+        + ". The built binaries stay cached. `course-cluster up` starts a fresh, empty cluster."
+    )
     return True

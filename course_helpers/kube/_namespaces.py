@@ -11,14 +11,15 @@ import re
 
 from kubernetes import client as k8s
 
+# The label lives with the saved copy of course namespaces (cluster/_backup), which needs it too.
+from ..cluster._backup import MANAGED_LABEL as MANAGED_LABEL
+from ..cluster._backup import MANAGED_VALUE as MANAGED_VALUE
 from ..errors import ClusterError
 from ._echo import say
 from ._session import api_client
 from ._waiting import WaitTimeout, namespace_gone
 from ._watch import stop_watchers
 
-MANAGED_LABEL = "course.dev/managed-by"
-MANAGED_VALUE = "k8s-workloads-course"
 TOPIC_LABEL = "course.dev/topic"
 PREFIX = "course-"
 _TOPIC = re.compile(r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$")

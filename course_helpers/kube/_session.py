@@ -60,6 +60,10 @@ class ClusterInfo:
             ("nodes and pods", "simulated by kwok" if self.simulated else "real"),
             ("can add/remove nodes", "yes" if self.can_add_nodes else "no"),
             ("per-pod DNS", self.dns),
+            (
+                "CronJob time zone",
+                self.cronjob_zone or "the controller-manager's local zone (unknown here)",
+            ),
             ("nodes", ", ".join(self.nodes)),
         ]
 
@@ -182,6 +186,9 @@ def connect(context: str | None = None, nodes: int = 3, log: Log = print) -> Clu
         ContextRefusedError: an explicitly chosen context is not local.
         ClusterError: an explicitly chosen context is unreachable, or the
             embedded cluster could not start.
+        BinaryError: the embedded cluster's binaries are not built; connecting
+            never builds them (the message says how: `course-cluster install`,
+            or on Binder, rebuilding the image).
     """
     explicit = context or os.environ.get("COURSE_CONTEXT")
     api: k8s.ApiClient | None = None
@@ -221,6 +228,7 @@ def connect(context: str | None = None, nodes: int = 3, log: Log = print) -> Clu
         ),
         nodes=sorted(n.metadata.name for n in node_list),
         dns_port=dns_port,
+        cronjob_zone=_embedded.cronjob_zone() if embedded else None,
     )
     set_api_client(api, info)
     _kubectl.export(info.context, info.embedded, info.version, log)  # for !kubectl, %%kubectl

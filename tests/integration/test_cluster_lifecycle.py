@@ -48,7 +48,7 @@ def _pids(state: Path) -> list[int]:
     return [int(f.read_text()) for f in files if f.exists()]
 
 
-def test_stale_cluster_is_replaced_and_down_twice_is_harmless(own_state: dict[str, str]) -> None:
+def test_dead_cluster_is_resumed_and_down_twice_is_harmless(own_state: dict[str, str]) -> None:
     state = Path(own_state["COURSE_STATE_DIR"])
     first = _cli(own_state, "up", "--nodes", "1")
     assert first.returncode == 0, first.stderr
@@ -60,18 +60,20 @@ def test_stale_cluster_is_replaced_and_down_twice_is_harmless(own_state: dict[st
 
     status = _cli(own_state, "status")
     assert status.returncode == 1
-    assert "DOWN" in status.stdout
+    assert "not running" in status.stdout and "resumes it" in status.stdout
 
     again = _cli(own_state, "up", "--nodes", "1")
     assert again.returncode == 0, again.stderr
-    assert "found a stale embedded cluster" in again.stdout
+    assert "resuming it with its data" in again.stdout, again.stdout
     assert _cli(own_state, "status").returncode == 0
     assert set(_pids(state)).isdisjoint(pids)
 
     down = _cli(own_state, "down")
-    assert down.returncode == 0 and "stopped and removed" in down.stdout
+    assert down.returncode == 0 and "stopped and deleted" in down.stdout, down.stdout
+    assert "it held no course namespaces" in down.stdout
+    assert not (state / "kwok/clusters/course").exists()
     twice = _cli(own_state, "down")
-    assert twice.returncode == 0 and "no embedded cluster to stop" in twice.stdout
+    assert twice.returncode == 0 and "no embedded cluster to delete" in twice.stdout
     assert _cli(own_state, "status").returncode == 1
 
 

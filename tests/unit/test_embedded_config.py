@@ -79,7 +79,9 @@ def test_down_without_a_cluster_says_so(state: Path) -> None:
     messages: list[str] = []
     assert _embedded.down(log=messages.append) is False
     assert _embedded.down(log=messages.append) is False
-    assert messages == ["no embedded cluster to stop"] * 2
+    assert messages == ["no embedded cluster to delete"] * 2
+    assert _embedded.stop(log=messages.append) is False
+    assert messages[-1] == "no embedded cluster to stop"
 
 
 def test_corefile_binds_to_loopback_and_serves_the_cluster_domain() -> None:
