@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -316,8 +317,8 @@ def _launch_binaries(build: bool, log: Log) -> dict[str, Path]:
     """Return the binaries' paths; build missing ones only when ``build`` is True.
 
     Starting the cluster (``ch.connect()``, ``course-cluster up``, Binder's
-    launch) never builds: a build takes minutes and about 2 GB of memory,
-    which would kill a Binder session.
+    launch) never installs them: a build takes minutes and about 2 GB of
+    memory, which would kill a Binder session.
 
     Raises:
         BinaryError: a binary is missing; the message says how to get it.
@@ -339,9 +340,10 @@ def _launch_binaries(build: bool, log: Log) -> dict[str, Path]:
             )
         else:
             advice = (
-                "Run `course-cluster install` in a terminal first (it builds them from pinned "
-                "Go modules, about 5-10 minutes the first time on two cores), then try again. "
-                "Starting the cluster never builds them by itself."
+                "Run `course-cluster install` in a terminal first (it downloads the official "
+                "release binaries, or builds them from pinned Go modules: about 5-10 minutes "
+                "the first time on two cores), then try again. Starting the cluster never "
+                "downloads or builds them by itself."
             )
         raise BinaryError(
             "The embedded cluster cannot start: its binaries are not built "
@@ -515,6 +517,67 @@ def _new_log_lines(since: dict[Path, int]) -> list[str]:
     return lines
 
 
+#: The ports kwokctl picked for each component at creation (kwok.yaml's options).
+_PORTS = {
+    "etcd": ("etcdPort", "etcdPeerPort"),
+    "kube-apiserver": ("kubeApiserverPort",),
+    "kube-controller-manager": ("kubeControllerManagerPort",),
+    "kube-scheduler": ("kubeSchedulerPort",),
+    "kwok-controller": ("kwokControllerPort",),
+}
+
+
+def _recorded_ports() -> dict[str, list[int]]:
+    """Return each component's ports, as recorded in the cluster's kwok.yaml."""
+    try:
+        options = next(yaml.safe_load_all((cluster_dir() / "kwok.yaml").read_text()))["options"]
+    except (OSError, yaml.YAMLError, KeyError, StopIteration, TypeError):
+        return {}
+    return {
+        name: [int(options[key]) for key in keys if options.get(key)]
+        for name, keys in _PORTS.items()
+    }
+
+
+def _move_taken_ports(log: Log) -> bool:
+    """Give a stopped cluster new ports for those another program took meanwhile.
+
+    kwokctl picks free ports when it creates the cluster and records them in
+    its kwok.yaml, the components' arguments and the kubeconfigs; after a
+    reboot another program may hold one. Every process of ours is stopped
+    first (the others point at each other's ports), then each taken port is
+    replaced by a free one wherever it is written. The certificates name
+    127.0.0.1, not ports, so they stay valid. Returns True when ports moved.
+    """
+    status = component_status()
+    recorded = _recorded_ports()
+    dead = [name for name in recorded if not status.get(name, False)]
+    if not any(not _port_free(port) for name in dead for port in recorded[name]):
+        return False
+    _stop_processes(graceful=True)
+    taken = sorted({p for ports in recorded.values() for p in ports if not _port_free(p)})
+    if not taken:
+        return False
+    moves = {old: _dns.free_port() for old in taken}
+    # Written as 127.0.0.1:P (URLs, addresses), --secure-port=P, --node-port=P and
+    # "port: P" / "etcdPort: P" (kwok.yaml's component ports and options).
+    numbers = "(?:" + "|".join(map(str, moves)) + r")\b"
+    pattern = re.compile(
+        rf"(?<=127\.0\.0\.1:){numbers}|(?<=[pP]ort: ){numbers}|(?<=-port=){numbers}"
+    )
+    files = [cluster_dir() / "kwok.yaml", cluster_dir() / "kubeconfig.yaml"]
+    files += [kubeconfig_path(), _state_file()]
+    for path in files:
+        if path.exists():
+            text = path.read_text()
+            path.write_text(pattern.sub(lambda m: str(moves[int(m.group(0))]), text))
+    log(
+        "ports of the embedded cluster taken by another program meanwhile: moved "
+        + ", ".join(f"{old} -> {new}" for old, new in moves.items())
+    )
+    return True
+
+
 def _restart_control_plane(bins: dict[str, Path], log: Log) -> None:
     """Start the components that are not running, on the cluster's existing data.
 
@@ -524,6 +587,7 @@ def _restart_control_plane(bins: dict[str, Path], log: Log) -> None:
         ClusterError: they did not start, or the API server did not become ready.
     """
     _forget_stale_pids()
+    _move_taken_ports(log)
     marks = _log_sizes()
     # kwokctl forks the components, then waits for /version until --timeout, however
     # dead etcd is; the readiness wait below is ours, and gives up as soon as etcd or
@@ -578,6 +642,7 @@ def _resume(
         raise  # the data is fine: never replace the cluster over a taken port
     except ClusterError as exc:
         return _recreate(str(exc), nodes, bins, log, started, wait_ready)
+    state = ClusterState.load() or state  # its server moved if its port was taken
     kubeconfig = str(cluster_dir() / "kubeconfig.yaml")
     api = k8s_config.new_client_from_config(config_file=kubeconfig)
     try:

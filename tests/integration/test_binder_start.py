@@ -150,3 +150,37 @@ def test_start_brings_the_cluster_up_and_a_second_launch_reuses_it(
     assert _run(launch_env, sys.executable, "-m", "course_helpers.cli", "status").returncode == 0
     assert _pids(state) == pids, "the second launch replaced the running cluster"
     assert json.loads((state / "cluster.json").read_text())["server"] == server
+
+
+FAKE_GO = """#!/bin/sh
+echo "go $*" >> "$(dirname "$0")/go-was-called"
+exit 1
+"""
+
+
+def test_a_launch_without_binaries_never_builds_and_says_why(
+    launch_env: dict[str, str], tmp_path: Path
+) -> None:
+    """An image whose build lost the binaries: the launch logs why, connect() says what to do."""
+    fake_bin = tmp_path / "fakebin"
+    fake_bin.mkdir()
+    (fake_bin / "go").write_text(FAKE_GO)
+    (fake_bin / "go").chmod(0o755)
+    env = {
+        **launch_env,
+        "COURSE_CACHE_DIR": str(tmp_path / "empty-cache"),
+        "PATH": f"{fake_bin}{os.pathsep}{launch_env['PATH']}",
+        "BINDER_LAUNCH_HOST": "https://binder.example.invalid/",
+    }
+    state = Path(env["COURSE_STATE_DIR"])
+    recorded = _launch(env, tmp_path / "launch.json")
+    assert recorded["args"] == ["--ip=0.0.0.0", "lab"], "JupyterLab must start anyway"
+    text = _wait_for_log(state / "binder-start.log", ended=1, timeout=60)
+    assert "== course-cluster up exited with status 2" in text, text
+    assert "binaries are not built" in text and "Rebuild the image" in text, text
+    assert not (state / "kwok/clusters/course").exists()
+
+    kernel = _run(env, sys.executable, "-c", "import course_helpers as ch; ch.connect()")
+    assert kernel.returncode != 0
+    assert "BinaryError" in kernel.stderr and "Rebuild the image" in kernel.stderr, kernel.stderr
+    assert not (fake_bin / "go-was-called").exists(), "a launch ran the Go toolchain"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -209,3 +210,46 @@ def test_only_the_learners_own_objects_are_saved() -> None:
     assert not _backup._worth_saving("ConfigMap", automatic)
     token = _obj("Secret", type="kubernetes.io/service-account-token")
     assert not _backup._worth_saving("Secret", token)
+
+
+def test_ports_taken_while_the_cluster_was_stopped_move_everywhere_they_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("COURSE_KUBECONFIG", raising=False)
+    with socket.socket() as squatter, socket.socket() as spare:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        spare.bind(("127.0.0.1", 0))
+        free = spare.getsockname()[1]
+        spare.close()  # free now: must stay as it is
+        cluster = _embedded.cluster_dir()
+        cluster.mkdir(parents=True)
+        (cluster / "kwok.yaml").write_text(
+            "kind: KwokctlConfiguration\n"
+            "components:\n"
+            f"- args: [--etcd-servers=http://127.0.0.1:{taken}, --secure-port={taken}]\n"
+            f"- args: [--secure-port={free}, --node-port={taken}]\n"
+            f"  metricsDiscovery: {{host: 127.0.0.1:{taken}}}\n"
+            f"  ports: [{{port: {taken}}}]\n"
+            f"options: {{etcdPort: {taken}, kubeApiserverPort: {free}, replicas: {taken}}}\n"
+        )
+        (cluster / "kubeconfig.yaml").write_text(f"server: https://127.0.0.1:{free}\n")
+        messages: list[str] = []
+        assert _embedded._move_taken_ports(messages.append)
+    text = (cluster / "kwok.yaml").read_text()
+    options = next(yaml.safe_load_all(text))["options"]
+    moved = options["etcdPort"]
+    assert moved != taken and options["kubeApiserverPort"] == free
+    assert options["replicas"] == taken, "a number that is not a port must not change"
+    assert f"127.0.0.1:{moved}" in text and f"127.0.0.1:{taken}" not in text
+    assert f"port: {moved}" in text
+    assert f"--secure-port={moved}" in text and f"--node-port={moved}" in text
+    assert f"--secure-port={free}" in text
+    assert (cluster / "kubeconfig.yaml").read_text() == f"server: https://127.0.0.1:{free}\n"
+    assert messages == [
+        f"ports of the embedded cluster taken by another program meanwhile: "
+        f"moved {taken} -> {moved}"
+    ]
+    assert not _embedded._move_taken_ports(messages.append), "nothing left to move"
