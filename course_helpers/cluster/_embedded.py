@@ -685,6 +685,7 @@ def _recreate(
 ) -> ClusterState:
     """Replace a cluster whose data cannot be used; restore the saved copy of the learner's work."""
     _stop_processes(graceful=False)
+    _podlogs.stop(forget=True)  # the pods' log files belong to the old data
     aside = _unusable_dir()
     shutil.rmtree(aside, ignore_errors=True)
     cluster_dir().rename(aside)
