@@ -44,6 +44,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "pods_table",
             "remove_node",
             "resolve",
+            "scale_nodes",
         )
     },
     "echo": (".kube._echo", "echo"),
@@ -114,6 +115,7 @@ if TYPE_CHECKING:
     from .kube._cluster_ops import pods_table as pods_table
     from .kube._cluster_ops import remove_node as remove_node
     from .kube._cluster_ops import resolve as resolve
+    from .kube._cluster_ops import scale_nodes as scale_nodes
     from .kube._diagnose import explain as explain
     from .kube._echo import echo as echo
     from .kube._kubectl_wait import Outcome as Outcome

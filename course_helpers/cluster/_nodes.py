@@ -41,9 +41,14 @@ def node_body(
 ) -> dict[str, object]:
     """Return the Node object for simulated worker ``name``.
 
+    Each worker gets a /24 of its own, from 10.244.0.0/16 up (worker 300 gets
+    10.245.44.0/24), so a cluster of a few thousand nodes has no overlap.
+
     Example:
         >>> node_body("worker-4", 4)["spec"]["podCIDR"]
         '10.244.4.0/24'
+        >>> node_body("worker-300", 300)["spec"]["podCIDR"]
+        '10.245.44.0/24'
 
     """
     all_labels = {
@@ -54,7 +59,9 @@ def node_body(
         **default_labels(index),
         **(labels or {}),
     }
-    cidr = f"10.244.{index}.0/24"
+    if not 0 <= index < 12 * 256:
+        raise ClusterError(f"Worker index {index} is out of range: at most 3071 workers.")
+    cidr = f"10.{244 + index // 256}.{index % 256}.0/24"
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -168,3 +175,35 @@ def bootstrap(kubeconfig: str, count: int, log: Log, wait_ready: NodesWait | Non
             log(f"nodes Ready: {', '.join(names)}")
     finally:
         api.close()
+
+
+def scale_workers(
+    api: k8s.ApiClient, count: int, wait_ready: NodesWait | None = None
+) -> tuple[list[str], list[str]]:
+    """Add or remove simulated ``worker-N`` nodes until there are ``count``: (added, removed).
+
+    New workers take the next free indices; the highest-numbered ones go first.
+    With ``wait_ready``, return once every added worker reports Ready.
+
+    Raises:
+        ClusterError: ``count`` is below 1 or above 3000.
+
+    """
+    if not 1 <= count <= 3000:
+        raise ClusterError(f"Cannot scale to {count} workers: choose between 1 and 3000.")
+    names = worker_names(api)
+    added: list[str] = []
+    removed: list[str] = []
+    index = _next_index(api)
+    core = _core(api)
+    for _ in range(count - len(names)):
+        name = f"worker-{index}"
+        core.create_node(node_body(name, index), _request_timeout=10)
+        added.append(name)
+        index += 1
+    for name in reversed(names[count:]):
+        remove_node(api, name)
+        removed.append(name)
+    if wait_ready is not None and added:
+        wait_ready(api, added)
+    return added, removed

@@ -50,6 +50,32 @@ def add_node(
     return created
 
 
+def scale_nodes(count: int, timeout: float = 180) -> tuple[list[str], list[str]]:
+    """Make the embedded cluster have ``count`` simulated workers; return (added, removed).
+
+    kwok nodes are cheap (a Node object, kept Ready by kwok), so a few hundred
+    fit on a laptop; real controllers (DaemonSets, the scheduler) react as on
+    real hardware. Workers are added as ``worker-N`` with the usual zone and disk
+    labels, or removed highest-numbered first (their pods are then
+    garbage-collected). Returns once every added node is Ready.
+
+    Example:
+        >>> added, removed = ch.scale_nodes(300)  # doctest: +SKIP
+        kubectl: 297 nodes join (worker-4 ... worker-300)
+    """
+    _needs_embedded("scale nodes")
+    current = len(_nodes.worker_names(api_client()))
+    if count > current:
+        say(f"kubectl: {count - current} nodes join (worker-... on a real cluster: new machines)")
+    elif count < current:
+        say(f"kubectl delete node: {current - count} nodes leave")
+
+    def wait(api: Any, names: list[str]) -> None:
+        nodes_ready(api, names, timeout=timeout)
+
+    return _nodes.scale_workers(api_client(), count, wait_ready=wait)
+
+
 def remove_node(name: str) -> None:
     """Remove a simulated worker node; the control plane then garbage-collects its pods.
 
