@@ -203,8 +203,8 @@ class CronJobTimeline(LiveWidget):
             )
         )
         layout = chart_layout(
-            height=360,
-            margin={"l": 60, "r": 20, "t": 64, "b": 90},
+            height=380,
+            margin={"l": 60, "r": 20, "t": 84, "b": 90},
             legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
         )
         layout["xaxis"].update(type="date", title={"text": "time (UTC)"})
@@ -381,7 +381,8 @@ class CronJobTimeline(LiveWidget):
     def title_lines(self) -> list[str]:
         """Return the text above the chart: what the schedule is, then its state and limits.
 
-        Two lines, so it fits a chart 900 pixels wide (a notebook at 1024 pixels).
+        Three short lines (the schedule; its zone; state and limits), so the title
+        fits a chart 600 pixels wide (a notebook at 1024 pixels, legend beside).
         """
         cronjob = self.cronjob_object
         if cronjob is None:
@@ -390,11 +391,11 @@ class CronJobTimeline(LiveWidget):
         title = f"CronJob {self.cronjob}: schedule {spec.get('schedule')!s}"
         where = self.schedule_zone()
         if self.schedule() is None:
-            title += " (ticks not computed for this schedule)"
+            zone_line = "(ticks not computed for this schedule)"
         elif where is None:
-            title += f" (ticks not computed: unknown time zone {spec.get('timeZone')!r})"
+            zone_line = f"(ticks not computed: unknown time zone {spec.get('timeZone')!r})"
         else:
-            title += f" {where.describe()}"
+            zone_line = where.describe()
         parts = []
         if self.deleted_at is not None or self.deleting_since is not None:
             went = sum(1 for r in self.runs.values() if r.removed_by == WITH_CRONJOB)
@@ -413,7 +414,7 @@ class CronJobTimeline(LiveWidget):
         last = parse_time(status.get("lastScheduleTime"))
         if last:
             parts.append(f"last scheduled {last:%H:%M:%S}")
-        return [title, " · ".join(parts)]
+        return [title, zone_line, " · ".join(parts)]
 
     def _summary(self) -> str:
         live = [r for r in self.runs.values() if r.removed_at is None]

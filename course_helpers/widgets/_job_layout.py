@@ -2,8 +2,9 @@
 
 Plotly places annotations in data units but draws text in pixels, so the
 widget converts between the two with the sizes below. They describe the chart
-as drawn in a notebook about 900 pixels wide; a wider notebook only leaves the
-labels more room, so every placement stays clear of the data.
+as drawn in a notebook at 1024 pixels (a projector's), where the chart is about
+600 pixels wide, its legend below; a wider notebook only leaves the labels more
+room, so every placement stays clear of the data.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ import itertools
 from collections.abc import Sequence
 
 #: The chart's height (pixels).
-HEIGHT = 340
-#: Space above the panels (pixels), for the panel titles (two lines each).
-MARGIN_TOP = 70
-#: Space below the panels (pixels), for the x axis' tick labels and title.
-MARGIN_BOTTOM = 40
+HEIGHT = 420
+#: Space above the panels (pixels), for the panel titles (three lines each).
+MARGIN_TOP = 84
+#: Space below the panels (pixels), for the x axis' tick labels and title, and the legend.
+MARGIN_BOTTOM = 96
 #: Space left of the first panel (pixels), for the y axis' ticks and "pods" title.
 MARGIN_LEFT = 50
 #: Space right of the legend (pixels).
 MARGIN_RIGHT = 20
-#: Width plotly gives the legend (pixels), right of the last panel.
-LEGEND_PX = 170
-#: The chart's width (pixels) the label sizes assume: a narrow notebook's.
-CHART_PX = 900
+#: Width the legend takes right of the last panel (pixels): none, it sits below.
+LEGEND_PX = 0
+#: The chart's width (pixels) the label sizes assume: a notebook's at 1024 pixels.
+CHART_PX = 600
 #: Width of all panels together (pixels).
 PLOT_AREA_PX = CHART_PX - MARGIN_LEFT - MARGIN_RIGHT - LEGEND_PX
 #: Height of the panels (pixels).
@@ -67,6 +68,31 @@ def y_range(top: int, room_px: float) -> list[float]:
     return [Y_FLOOR, top + headroom]
 
 
+def _free_stretches(
+    lines: Sequence[Sequence[tuple[float, int]]], level: int, right: float
+) -> list[tuple[float, float]]:
+    """Return the stretches of the line at ``level`` that no counter's step crosses."""
+    crossings: list[float] = []
+    for points in lines:
+        for (_, before), (x, after) in itertools.pairwise(points):
+            if min(before, after) <= level < max(before, after):
+                crossings.append(x)
+    edges = [0.0, *sorted(x for x in crossings if 0.0 <= x <= right), right]
+    return list(itertools.pairwise(edges))
+
+
+def label_fits(
+    lines: Sequence[Sequence[tuple[float, int]]], level: int, right: float, width: float
+) -> bool:
+    """Tell whether some free stretch of the line at ``level`` is ``width`` long.
+
+    Example:
+        >>> label_fits([[(0.0, 0), (5.0, 3)]], level=2, right=10.0, width=6.0)
+        False
+    """
+    return any(end - start >= width for start, end in _free_stretches(lines, level, right))
+
+
 def label_spot(
     lines: Sequence[Sequence[tuple[float, int]]], level: int, right: float, width: float
 ) -> tuple[float, str]:
@@ -84,13 +110,7 @@ def label_spot(
         >>> label_spot([[(0.0, 0), (5.0, 3)]], level=2, right=10.0, width=4.0)
         (10.0, 'right')
     """
-    crossings: list[float] = []
-    for points in lines:
-        for (_, before), (x, after) in itertools.pairwise(points):
-            if min(before, after) <= level < max(before, after):
-                crossings.append(x)
-    edges = [0.0, *sorted(x for x in crossings if 0.0 <= x <= right), right]
-    gaps = list(itertools.pairwise(edges))
+    gaps = _free_stretches(lines, level, right)
     fitting = [i for i, (start, end) in enumerate(gaps) if end - start >= width]
     if fitting and fitting[-1] == len(gaps) - 1:
         return right, "right"

@@ -33,6 +33,7 @@ from ._job_layout import (
     PLOT_HEIGHT_PX,
     SPACING,
     TITLE_FONT_PX,
+    label_fits,
     label_spot,
     y_range,
 )
@@ -117,6 +118,11 @@ class JobRun:
         if self.started is None or self.finished is None:
             return None
         return max(0.0, self.finished - self.started)
+
+    def short(self, number: int) -> str:
+        """Say how long the run took, or its state: "run 1: 7 s", "run 2: Running"."""
+        took = self.took()
+        return f"run {number}: " + (f"{took:.0f} s" if took is not None else self.state)
 
     def describe(self, number: int) -> str:
         """Say in a few words what became of the run: "run 1: Complete in 9 s, deleted"."""
@@ -251,7 +257,8 @@ class JobProgress(LiveWidget):
                     col=col,
                 )
         margin = {"l": MARGIN_LEFT, "r": MARGIN_RIGHT, "t": MARGIN_TOP, "b": MARGIN_BOTTOM}
-        base.update_layout(**chart_layout(height=HEIGHT, margin=margin))
+        legend = {"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"}
+        base.update_layout(**chart_layout(height=HEIGHT, margin=margin, legend=legend))
         base.update_annotations(font={"size": TITLE_FONT_PX, "color": INK})
         # The target lines' labels: annotations after the panel titles, two per panel
         # (completions, parallelism), placed above their lines by _render.
@@ -375,14 +382,21 @@ class JobProgress(LiveWidget):
         # No completions: a work queue, done once one pod has succeeded and none is active.
         goal = f"{done}/{completions}" if completions is not None else f"{done} done, work queue"
         title = f"{name}: {state}, {goal}, parallelism {parallelism}"
-        return title + "".join(f" · {line}" for line in self.run_lines(name))
+        runs = self.runs[name]
+        if len(runs) > 1:
+            title += "".join(f" · {r.describe(n)}" for n, r in enumerate(runs, 1))
+        return title
 
     def run_lines(self, name: str) -> list[str]:
-        """Return what the panel says of Job ``name``'s runs when it has more than one."""
+        """Return what the panel says of Job ``name``'s runs when it has more than one.
+
+        One short line, "run 1: 7 s · run 2: 3 s" (or a run's state while it has no
+        duration), to fit a narrow panel; the snapshot's table has the rest.
+        """
         runs = self.runs[name]
         if len(runs) < 2:
             return []
-        return [" · ".join(r.describe(n) for n, r in enumerate(runs, 1))]
+        return [" · ".join(r.short(n) for n, r in enumerate(runs, 1))]
 
     def _summary(self) -> str:
         return ", ".join(f"{name} {job_state(self.job(name))}" for name in self.jobs)
@@ -493,8 +507,8 @@ class JobProgress(LiveWidget):
             texts, levels = [f"{texts[0]}<br>{texts[1]}", ""], [completions, None]
         room = 0.0
         for label, text, level in zip(self._limit_labels(i), texts, levels, strict=True):
-            label.visible = level is not None
             if level is None:
+                label.visible = False
                 continue
             lines = text.split("<br>")
             width = max(map(len, lines)) * CHAR_PX * seconds_per_px
@@ -503,8 +517,13 @@ class JobProgress(LiveWidget):
                 for samples in runs
                 for counter in COUNTERS
             ]
+            if not label_fits(steps, level, right, width):
+                # No stretch of the line is free for it (a narrow panel): the panel title
+                # and the legend say the value; a label on the data would hide it.
+                label.visible = False
+                continue
             x, anchor = label_spot(steps, level, right, width)
-            label.update(x=x, y=level, xanchor=anchor, text=text)
+            label.update(visible=True, x=x, y=level, xanchor=anchor, text=text)
             room = max(room, LABEL_LIFT + LINE_PX * len(lines) + LABEL_PAD)
         return room
 

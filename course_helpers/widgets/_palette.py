@@ -93,16 +93,19 @@ INK_CSS = "var(--jp-ui-font-color2, #6e6e6e)"
 TEXT_CSS = "var(--jp-ui-font-color1, inherit)"
 #: The class of every widget's outer box, which THEME_CSS addresses.
 VIEW_CLASS = "course-view"
+#: Where THEME_CSS applies: the widgets, and the static figures of their snapshots
+#: (drawn by JupyterLab's plotly renderer, class jp-RenderedPlotly, outside any widget).
+_CHARTS = (f".{VIEW_CLASS} .main-svg", ".jp-RenderedPlotly .main-svg")
+_TEXT = ("infolayer text", "xtick text", "ytick text", "annotation-text")
+_HEAD = ("gtitle", "annotation-text b")
 #: Chart text in the theme's colours (light text on JupyterLab's dark theme): titles,
 #: legends, axis ticks and titles, annotations; hover labels keep plotly's own colours.
 THEME_CSS = (
     "<style>"
-    f".{VIEW_CLASS} .main-svg .infolayer text,"
-    f".{VIEW_CLASS} .main-svg .xtick text,.{VIEW_CLASS} .main-svg .ytick text,"
-    f".{VIEW_CLASS} .main-svg .annotation-text"
-    "{fill:var(--jp-ui-font-color1,#444)!important}"
-    f".{VIEW_CLASS} .main-svg .gtitle,.{VIEW_CLASS} .main-svg .annotation-text b"
-    "{fill:var(--jp-ui-font-color0,#222)!important}"
+    + ",".join(f"{c} .{t}" for c in _CHARTS for t in _TEXT)
+    + "{fill:var(--jp-ui-font-color1,#444)!important}"
+    + ",".join(f"{c} .{t}" for c in _CHARTS for t in _HEAD)
+    + "{fill:var(--jp-ui-font-color0,#222)!important}"
     "</style>"
 )
 

@@ -87,7 +87,7 @@ def test_figure_draws_each_run_by_outcome() -> None:
         "schedule",
     )
     assert timeline.figure.layout.title.text == (
-        "CronJob report: schedule */2 * * * * in the local zone of the cluster (unknown here: "
+        "CronJob report: schedule */2 * * * *<br>in the local zone of the cluster (unknown here: "
         "drawn as UTC)<br>keeps 2 succeeded, 1 failed · "
         "last scheduled 09:10:00"
     )
@@ -186,7 +186,7 @@ def test_without_time_zone_ticks_follow_the_controller_not_the_kernel() -> None:
     drawn = {t.name: t for t in timeline.figure.data}["next ticks"]
     assert drawn.x == tuple(upcoming)
     assert drawn.text[0] == "Tue 02:30 UTC"
-    assert "schedule 30 2 * * * in UTC (the zone of kube-controller-manager)" in (
+    assert "schedule 30 2 * * * · in UTC (the zone of kube-controller-manager)" in (
         timeline.chart_title()
     )
     assert "next ticks (UTC): 02:30, 02:30, 02:30</p>" in timeline.snapshot().html

@@ -199,7 +199,9 @@ def test_a_recreated_job_is_a_new_run_drawn_over_the_earlier_one() -> None:
     assert earlier.opacity < 1 and earlier.showlegend
     assert traces["completions (target)"].y == (6, 6)
     title = progress.figure.layout.annotations[1].text
-    assert "run 1: Complete in 7 s, deleted" in title and "run 2: Complete in" in title
+    assert title.endswith("<br>run 1: 7 s · run 2: 7 s"), "one short line fits a narrow panel"
+    long = progress.panel_title("render-frames-parallel")
+    assert "run 1: Complete in 7 s, deleted" in long and "run 2: Complete in 7 s" in long
     html = progress.snapshot().html
     assert "render-frames-parallel (run 1)" in html and "render-frames-parallel (run 2)" in html
 

@@ -103,8 +103,8 @@ def test_cronjob_history_limit_prunes_the_older_run() -> None:
     assert fired == [_utc("03:22:00"), _utc("03:23:00")]
     assert upcoming == [_utc("03:24:00"), _utc("03:25:00"), _utc("03:26:00")]
     assert timeline.chart_title() == (
-        "CronJob backup: schedule * * * * * in the local zone of the cluster (unknown here: drawn "
-        "as UTC) · keeps 1 succeeded, 1 failed · last scheduled 03:23:00"
+        "CronJob backup: schedule * * * * * · in the local zone of the cluster (unknown here: "
+        "drawn as UTC) · keeps 1 succeeded, 1 failed · last scheduled 03:23:00"
     )
 
 
