@@ -50,6 +50,10 @@ def lab_settings(directory: Path) -> Path:
     news = directory / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
     news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # A test runs the course's own notebooks: JupyterLab must not save their outputs.
+    docs = directory / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text(json.dumps({"autosave": False}))
     return directory
 
 
@@ -109,8 +113,15 @@ def run_notebook(
     timeout: float = 240,
     settle: float = 3,
     during: str | None = None,
+    viewport: tuple[int, int] | None = None,
+    theme: str | None = None,
 ) -> dict[str, Any]:
     """Open ``url`` in headless Chromium, run all cells and return what the page showed.
+
+    ``viewport`` is (width, height) in pixels (default 1400 x 1000; a projector's
+    is 1024 x 768); ``theme="dark"`` switches JupyterLab to its dark theme first.
+    ``result["layout"]`` lists chart text past its chart's edges and table
+    headers that wrap (see ``checkLayout`` in run_notebook.mjs).
 
     Screenshots and ``result.json`` go to ``test-artifacts/e2e/<name>/``. With
     ``during``, every cell whose source contains it is watched while it runs:
@@ -127,6 +138,8 @@ def run_notebook(
         *("--url", url, "--api", lab.base, "--token", lab.token, "--out", str(out)),
         *("--timeout", str(timeout), "--settle", str(settle)),
         *(("--during", during) if during else ()),
+        *(("--width", str(viewport[0]), "--height", str(viewport[1])) if viewport else ()),
+        *(("--theme", theme) if theme else ()),
     ]
     proc = subprocess.run(
         cmd,

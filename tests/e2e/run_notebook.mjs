@@ -8,6 +8,12 @@
 //                                                  e.g. the file:// page JupyterLab opens)
 //        [--during "await ch."]   (while a cell whose source has this text runs, sample
 //                                  every live view and screenshot one that changes)
+//        [--width 1024 --height 768]   (the viewport: a projector's)
+//        [--theme dark]           (Settings > Theme > JupyterLab Dark before Run All)
+//
+// After the run, in a viewport tall enough to lay out every cell, "layout" lists
+// what a reader could not read whole: chart text (titles, legends, axis titles,
+// annotations) that runs past its chart's edge, and table headers that wrap.
 //
 // Prints one JSON object on stdout (also written to OUT/result.json); exits 0
 // whenever it could report, so the caller asserts on the JSON. Exit 2: bad usage,
@@ -71,6 +77,43 @@ function runningCellAndViews() {
 }
 const elapsed = (start) => Math.round((Date.now() - start) / 100) / 10;
 
+// What does not fit: chart text past its chart's edges, table headers on two lines.
+// Run with every cell laid out (a viewport as tall as the notebook).
+function checkLayout() {
+  const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+  const cells = [...(panel?.querySelectorAll(".jp-Notebook .jp-Cell") ?? [])];
+  const out = { clipped: [], wrapped: [], checkedTexts: 0, checkedHeaders: 0,
+    theme: document.body.dataset.jpThemeName ?? "", background: "", chartText: [] };
+  out.background = getComputedStyle(panel ?? document.body).backgroundColor;
+  cells.forEach((cell, index) => {
+    for (const plot of cell.querySelectorAll(".js-plotly-plot")) {
+      const box = plot.querySelector(".main-svg")?.getBoundingClientRect() ?? plot.getBoundingClientRect();
+      if (box.width === 0) continue;
+      const texts = plot.querySelectorAll(".gtitle, .annotation-text, .legendtext, .g-xtitle text, .g-ytitle text");
+      for (const t of texts) {
+        const r = t.getBoundingClientRect();
+        if (r.width === 0) continue;
+        out.checkedTexts += 1;
+        if (out.chartText.length < 3) out.chartText.push(getComputedStyle(t).fill);
+        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1) {
+          out.clipped.push({ cell: index, text: t.textContent.slice(0, 120),
+            left: Math.round(r.left - box.left), right: Math.round(r.right - box.right) });
+        }
+      }
+    }
+    for (const th of cell.querySelectorAll(".jp-OutputArea-output th")) {
+      const r = th.getBoundingClientRect();
+      if (r.height === 0) continue;
+      out.checkedHeaders += 1;
+      const style = getComputedStyle(th);
+      const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.4;
+      const pad = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+      if (r.height - pad > line * 1.6) out.wrapped.push({ cell: index, text: th.textContent.slice(0, 60) });
+    }
+  });
+  return out;
+}
+
 // Everything a test asserts on, read from the DOM in one go. textContent rather than
 // innerText: cells scrolled out of view are not laid out (content-visibility).
 function readNotebook(errorTexts) {
@@ -95,6 +138,7 @@ function readNotebook(errorTexts) {
       text: (o.textContent ?? "").slice(0, 2000),
       length: (o.textContent ?? "").length,
       widgets: o.querySelectorAll(".jupyter-widgets").length,
+      result: o.closest(".jp-OutputArea-executeResult") !== null,
     }));
     out.codeCells.push({ index, prompt, firstLine: lines[0] ?? "", source: lines.join("\n"), outputs });
     for (const o of outputs) {
@@ -112,6 +156,7 @@ function readNotebook(errorTexts) {
         cell: index,
         traces: plot.querySelectorAll(".plot .trace, .barlayer .trace, .scatterlayer .trace").length,
         legendItems: plot.querySelectorAll(".legend .traces").length,
+        legend: [...plot.querySelectorAll(".legend .legendtext")].map((t) => t.textContent),
         points: plot.querySelectorAll(".point, .scatterlayer path.js-line, .scatterlayer .points path").length,
         title: [...plot.querySelectorAll(".gtitle, .annotation-text")].map((t) => t.textContent).join(" | "),
         width: Math.round(box.width),
@@ -190,6 +235,14 @@ async function main() {
     await page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first()
       .waitFor({ timeout: 30_000 }).catch(() => {});
     result.timings.opened = elapsed(started);
+    if (args.theme === "dark") {
+      await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Settings$/ }).click();
+      await page.locator(".lm-Menu-itemLabel", { hasText: /^Theme$/ }).click();
+      await page.locator(".lm-Menu-itemLabel", { hasText: /^JupyterLab Dark$/ }).click();
+      await page.waitForFunction(() => document.body.dataset.jpThemeLight === "false", null,
+        { timeout: 15_000 });
+      await sleep(500);
+    }
     await shot("01-opened", (path) => page.screenshot({ path }));
 
     // Run > Run All Cells, as a reader would; again if no cell was queued after a while.
@@ -295,6 +348,7 @@ async function main() {
     const height = (await scrollTo(0)).height;
     await page.setViewportSize({ width: args.width, height: Math.min(Math.max(height + 250, args.height), 12_000) });
     await sleep(1500);
+    result.layout = await page.evaluate(checkLayout);
     const widgetCells = page.locator(".jp-Notebook .jp-CodeCell:has(.jupyter-widgets)");
     const count = await widgetCells.count();
     for (let i = 0; i < count; i += 1) {

@@ -1,0 +1,137 @@
+"""Every notebook, 00 to 05, run in JupyterLab as a learner runs it, on a projector.
+
+Each runs in headless Chromium at 1024 x 768 (02 and 03 in JupyterLab's dark
+theme), with Run > Run All Cells and a fresh kernel. Asserted from the DOM at
+the end: it ran cleanly; no chart title, legend or annotation runs past its
+chart and no table header wraps; no cell that only waits leaves an ``Out:``
+value; and the facts each view exists to show (the CronJob timeline after the
+CronJob's deletion, both runs of the re-created Job, ...). While a cell awaits,
+a view above it must draw something new (the views stay live), and its
+screenshot is kept (``test-artifacts/e2e/nb-NN/04-during-*.png``).
+
+About 9 minutes on 2 CPUs, most of it the notebooks' own waits (01: the pod
+garbage collector, 03: two minute boundaries).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import REPO, Lab, assert_ran_cleanly, describe, run_notebook
+
+pytestmark = pytest.mark.e2e
+
+PROJECTOR = (1024, 768)
+NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("0[0-5]-*.ipynb"))
+DARK = ("02-", "03-")
+#: What a cell that only waits may not leave behind as its value.
+WAITS = re.compile(r"\b(until|job_finished|pods_ready|wait_for|rollout_status)\(")
+
+
+def _plots(result: dict[str, Any], cell: int | None = None) -> list[dict[str, Any]]:
+    return [p for p in result["plots"] if cell is None or p["cell"] == cell]
+
+
+def _cell(result: dict[str, Any], text: str) -> dict[str, Any]:
+    found = [c for c in result["codeCells"] if text in c["source"]]
+    assert found, f"no cell with {text!r}\n{describe(result)}"
+    return found[0]
+
+
+def _titles(result: dict[str, Any], text: str) -> str:
+    cell = _cell(result, text)["index"]
+    return " | ".join(p["title"] for p in _plots(result, cell))
+
+
+def _text(result: dict[str, Any], text: str) -> str:
+    return " ".join(o["text"] for o in _cell(result, text)["outputs"])
+
+
+def check_01(result: dict[str, Any]) -> None:
+    events = _text(result, "ch.EventFeed(")
+    assert "SuccessfulCreate" in events, events[:500]
+    assert "SuccessfulDelete" in events, f"the feed promised SuccessfulDelete: {events[:800]}"
+
+
+def check_02(result: dict[str, Any]) -> None:
+    titles = _titles(result, "frames = ch.JobProgress(")
+    assert "run 1:" in titles and "run 2:" in titles, f"both runs of the re-created Job: {titles}"
+    cell = _cell(result, "frames = ch.JobProgress(")["index"]
+    legend = [p["legend"] for p in _plots(result, cell)]
+    assert any("completions (target)" in items for items in legend), legend
+    assert any("earlier run" in items for items in legend), legend
+
+
+def check_03(result: dict[str, Any]) -> None:
+    backup = _titles(result, 'ch.CronJobTimeline("backup"')
+    assert "not seen yet" not in backup, backup
+    assert "deleted at" in backup and "schedule" in backup, backup
+    snapshot = _text(result, "backup_timeline.snapshot()")
+    assert "deleted at" in snapshot and "Complete" in snapshot, snapshot[:600]
+
+
+def check_04(result: dict[str, Any]) -> None:
+    assert any("StatefulSet" in p["title"] or p["traces"] for p in _plots(result)), result["plots"]
+
+
+CHECKS = {"01-": check_01, "02-": check_02, "03-": check_03, "04-": check_04}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_runs_and_its_views_tell_the_story(
+    lab: Lab, e2e_tools: Path, notebook: str
+) -> None:
+    path = f"notebooks/{notebook}"
+    source = json.loads((REPO / path).read_text())
+    awaits = any(
+        "await " in "".join(c["source"]) for c in source["cells"] if c["cell_type"] == "code"
+    )
+    theme = "dark" if notebook.startswith(DARK) else None
+    try:
+        result = run_notebook(
+            lab,
+            e2e_tools,
+            lab.url(path, workspace=f"e2e-{notebook[:2]}"),
+            f"nb-{notebook[:2]}",
+            timeout=420,
+            during="await " if awaits else None,
+            viewport=PROJECTOR,
+            theme=theme,
+        )
+    finally:
+        lab.shutdown_sessions()
+    info = describe(result)
+    assert result["notebookPath"] == path, info
+    assert_ran_cleanly(result)
+
+    layout = result["layout"]
+    assert layout["clipped"] == [], f"chart text past its chart's edge: {layout['clipped']}"
+    assert layout["wrapped"] == [], f"table headers that wrap: {layout['wrapped']}"
+    if theme == "dark":
+        assert layout["theme"] == "JupyterLab Dark", layout
+        dark_text = [f for f in layout["chartText"] if f.startswith("rgb(")]
+        assert all(sum(map(int, re.findall(r"\d+", f)[:3])) > 3 * 150 for f in dark_text), (
+            f"chart text is not light on the dark theme: {layout['chartText']}"
+        )
+
+    stray = [
+        f"cell {c['index']}: {o['text'][:80]!r}"
+        for c in result["codeCells"]
+        if WAITS.search(c["source"]) and "display(" not in c["source"]
+        for o in c["outputs"]
+        if o.get("result")
+    ]
+    assert stray == [], f"cells that only wait show a value: {stray}"
+
+    if awaits:
+        live = [w for w in result["during"] if w["changed"]]
+        assert live, f"no view drew anything new while a cell awaited: {result['during']}"
+        assert all(Path(p).exists() for w in live for p in w["screenshots"])
+
+    check = CHECKS.get(notebook[:3])
+    if check is not None:
+        check(result)
