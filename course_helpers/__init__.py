@@ -13,7 +13,8 @@ what is Kubernetes'::
     await ch.rollout_status("DaemonSet", "log-collector", ns)  # the view keeps drawing
 
 Waits a notebook awaits (the live views keep drawing meanwhile), each printing
-the kubectl command it stands for: ``ch.rollout_status``, ``ch.wait_for``.
+the kubectl command it stands for: ``ch.rollout_status``, ``ch.wait_for``,
+``ch.scale``.
 Their blocking twins, for scripts and tests: ``ch.blocking``. Reading objects:
 ``ch.get``, ``ch.list_objects``, ``ch.condition``, ``ch.is_ready``,
 ``ch.job_state``, ``ch.pods_table``. The kubectl echo: ``ch.echo(False)``.
@@ -50,6 +51,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "echo": (".kube._echo", "echo"),
     "explain": (".kube._diagnose", "explain"),
     **{n: (".kube._kubectl_wait", n) for n in ("Outcome", "rollout_status", "wait_for")},
+    **{n: (".kube._scale", n) for n in ("Scaled", "scale")},
     **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
     **{
         n: (".kube._manifests", n)
@@ -136,6 +138,8 @@ if TYPE_CHECKING:
     from .kube._objects import is_ready as is_ready
     from .kube._objects import job_state as job_state
     from .kube._refusal import show_refusal as show_refusal
+    from .kube._scale import Scaled as Scaled
+    from .kube._scale import scale as scale
     from .kube._session import ClusterInfo as ClusterInfo
     from .kube._session import connect as connect
     from .kube._wait import WaitFailed as WaitFailed

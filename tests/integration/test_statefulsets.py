@@ -148,3 +148,13 @@ def test_a_name_that_should_not_exist_is_answered_at_once(namespace: str) -> Non
     assert ch.resolve(f"web-0.web-lb.{namespace}.svc.cluster.local", namespace) == []
     assert ch.resolve(f"nothing.{namespace}.svc.cluster.local", namespace) == []
     assert time.monotonic() - start < 5
+
+
+def test_scale_shows_the_order_up_and_down(namespace: str) -> None:
+    """ch.scale watches from before the change: the order is the controller's, not a guess."""
+    _start_web(namespace)
+    up = ch.blocking.scale("StatefulSet", "web", namespace, 5, timeout=90)
+    assert up.ready == ["web-3", "web-4"] and up.gone == []
+    down = ch.blocking.scale("StatefulSet", "web", namespace, 1, timeout=90)
+    assert down.gone == ["web-4", "web-3", "web-2", "web-1"] and down.ready == []
+    assert list(ch.pods(namespace, label_selector="app=web")["pod"]) == ["web-0"]
