@@ -14,7 +14,7 @@ what is Kubernetes'::
 
 Waits a notebook awaits (the live views keep drawing meanwhile), each printing
 the kubectl command it stands for: ``ch.rollout_status``, ``ch.wait_for``,
-``ch.scale``.
+``ch.scale``, ``ch.replace_pod``.
 Their blocking twins, for scripts and tests: ``ch.blocking``. Reading objects:
 ``ch.get``, ``ch.list_objects``, ``ch.condition``, ``ch.is_ready``,
 ``ch.job_state``, ``ch.pods_table``. The kubectl echo: ``ch.echo(False)``.
@@ -52,6 +52,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "explain": (".kube._diagnose", "explain"),
     **{n: (".kube._kubectl_wait", n) for n in ("Outcome", "rollout_status", "wait_for")},
     **{n: (".kube._scale", n) for n in ("Scaled", "scale")},
+    "replace_pod": (".kube._replace", "replace_pod"),
     **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
     **{
         n: (".kube._manifests", n)
@@ -138,6 +139,7 @@ if TYPE_CHECKING:
     from .kube._objects import is_ready as is_ready
     from .kube._objects import job_state as job_state
     from .kube._refusal import show_refusal as show_refusal
+    from .kube._replace import replace_pod as replace_pod
     from .kube._scale import Scaled as Scaled
     from .kube._scale import scale as scale
     from .kube._session import ClusterInfo as ClusterInfo

@@ -18,6 +18,7 @@ are built on the same watcher as the awaitable ones.
 from .kube._kubectl_wait import Outcome
 from .kube._kubectl_wait import rollout_status_blocking as rollout_status
 from .kube._kubectl_wait import wait_for_blocking as wait_for
+from .kube._replace import replace_pod_blocking as replace_pod
 from .kube._scale import scale_blocking as scale
 from .kube._wait import job_finished, pods_ready, until
 
@@ -25,6 +26,7 @@ __all__ = [
     "Outcome",
     "job_finished",
     "pods_ready",
+    "replace_pod",
     "rollout_status",
     "scale",
     "until",

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from course_helpers.errors import CourseError
+from course_helpers.kube._replace import Replacement
 from course_helpers.kube._scale import scale_steps
 
 Obj = dict[str, Any]
@@ -93,3 +94,24 @@ def test_ordinals_start_and_selector_expressions() -> None:
     expressions = {"spec": {"selector": {"matchExpressions": [{"key": "app"}]}}}
     with pytest.raises(CourseError, match="matchLabels"):
         scale_steps("web", expressions, 1)
+
+
+def test_replace_pod_waits_for_a_new_uid_not_the_old_ready_pod() -> None:
+    follow = Replacement("web-1")
+    old = {**pod("web-1"), "metadata": {"name": "web-1", "uid": "old"}}
+    assert follow.check([old]) is None  # not armed yet
+    follow.arm([old])
+    assert follow.check([old]) is None  # the old pod is still Ready: not the answer
+    leaving = {**old, "metadata": {**old["metadata"], "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+    assert follow.check([leaving]) is None
+    starting = {**pod("web-1", ready=False), "metadata": {"name": "web-1", "uid": "new"}}
+    assert follow.check([starting]) is None
+    new = {**pod("web-1"), "metadata": {"name": "web-1", "uid": "new"}}
+    done = follow.check([new])
+    assert done is not None and [o["metadata"]["uid"] for o in done.objects] == ["old", "new"]
+    assert str(done) == "pod/web-1 deleted\npod/web-1 condition met"
+
+
+def test_replace_pod_of_a_missing_pod_says_so() -> None:
+    with pytest.raises(CourseError, match="no pod web-9"):
+        Replacement("web-9").arm([])
