@@ -14,7 +14,7 @@ what is Kubernetes'::
 
 Waits a notebook awaits (the live views keep drawing meanwhile), each printing
 the kubectl command it stands for: ``ch.rollout_status``, ``ch.wait_for``,
-``ch.scale``, ``ch.replace_pod``.
+``ch.scale``, ``ch.replace_pod``, ``ch.cronjob_runs``.
 Their blocking twins, for scripts and tests: ``ch.blocking``. Reading objects:
 ``ch.get``, ``ch.list_objects``, ``ch.condition``, ``ch.is_ready``,
 ``ch.job_state``, ``ch.pods_table``. The kubectl echo: ``ch.echo(False)``.
@@ -53,6 +53,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     **{n: (".kube._kubectl_wait", n) for n in ("Outcome", "rollout_status", "wait_for")},
     **{n: (".kube._scale", n) for n in ("Scaled", "scale")},
     "replace_pod": (".kube._replace", "replace_pod"),
+    **{n: (".kube._cron_runs", n) for n in ("Runs", "cronjob_runs")},
     **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
     **{
         n: (".kube._manifests", n)
@@ -119,6 +120,8 @@ if TYPE_CHECKING:
     from .kube._cluster_ops import remove_node as remove_node
     from .kube._cluster_ops import resolve as resolve
     from .kube._cluster_ops import scale_nodes as scale_nodes
+    from .kube._cron_runs import Runs as Runs
+    from .kube._cron_runs import cronjob_runs as cronjob_runs
     from .kube._diagnose import explain as explain
     from .kube._echo import echo as echo
     from .kube._kubectl_wait import Outcome as Outcome

@@ -15,6 +15,7 @@ here as well so a script finds every blocking wait in one place. All of them
 are built on the same watcher as the awaitable ones.
 """
 
+from .kube._cron_runs import cronjob_runs_blocking as cronjob_runs
 from .kube._kubectl_wait import Outcome
 from .kube._kubectl_wait import rollout_status_blocking as rollout_status
 from .kube._kubectl_wait import wait_for_blocking as wait_for
@@ -24,6 +25,7 @@ from .kube._wait import job_finished, pods_ready, until
 
 __all__ = [
     "Outcome",
+    "cronjob_runs",
     "job_finished",
     "pods_ready",
     "replace_pod",
