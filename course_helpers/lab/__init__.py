@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ManifestError
-from ..kube._manifests import YamlText, apply, delete, parse, show
+from ..kube._manifests import apply, delete, parse, show
 from ..kube._manifests import manifest as manifest_text
 from ..kube._wait import until
 from ._checks import (
@@ -52,6 +52,7 @@ __all__ = [
     "EXERCISES",
     "CheckFailed",
     "Exercise",
+    "Solution",
     "apply_solution",
     "check",
     "check_cleanup",
@@ -67,7 +68,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Exercise:
-    """One lab exercise: what to do, its check, a hint and the name of its solution."""
+    """One lab exercise: what to do, its check, two hints, its solution and why it is right.
+
+    Attributes:
+        hint: the first hint, a nudge.
+        field: the second hint: the fields to change, and where.
+        solution: the manifest of one correct answer (None for the clean-up).
+        why: a sentence or two on why the solution is right.
+    """
 
     number: int
     part: str
@@ -75,6 +83,8 @@ class Exercise:
     check: Callable[..., str]
     hint: str
     solution: str | None
+    field: str = ""
+    why: str = ""
 
 
 EXERCISES: dict[int, Exercise] = {
@@ -89,6 +99,11 @@ EXERCISES: dict[int, Exercise] = {
             f"spec, `nodeSelector` takes labels a node must carry: here {DISK_LABEL}: ssd. "
             "ch.nodes() shows each node's disk label.",
             "lab-daemonset-ssd",
+            f"In spec.template.spec add `nodeSelector: {{{DISK_LABEL}: ssd}}`, beside "
+            "`containers`.",
+            "A DaemonSet runs one pod on every node its pod template allows. The nodeSelector "
+            f"allows only nodes labelled {DISK_LABEL}=ssd, so the others get none, and a node "
+            "that gains the label later gets a pod at once.",
         ),
         Exercise(
             2,
@@ -100,6 +115,12 @@ EXERCISES: dict[int, Exercise] = {
             "and backoffLimit. A Job's completions and pod template cannot change once it "
             "exists: delete it and apply again.",
             "lab-job-parallel",
+            f"In the Job's spec, beside `template`: `completions: {COMPLETIONS}`, "
+            f"`parallelism: {PARALLELISM}`, `backoffLimit: {BACKOFF_LIMIT}`. Delete the Job "
+            "first (`%kubectl delete job thumbnails -n {ns}`), then apply.",
+            f"completions counts the successful pods the Job needs; parallelism caps how many "
+            f"run at once. backoffLimit {BACKOFF_LIMIT} lets {BACKOFF_LIMIT} pods fail: the Job "
+            "is marked Failed when failures exceed it, at the next one.",
         ),
         Exercise(
             3,
@@ -112,6 +133,12 @@ EXERCISES: dict[int, Exercise] = {
             "course's cluster). The two history limits sit in the CronJob's spec, beside "
             "schedule (not inside jobTemplate).",
             "lab-cronjob-history",
+            f'In the CronJob\'s spec: `schedule: "30 2 * * *"`, '
+            f"`successfulJobsHistoryLimit: {KEEP_SUCCEEDED}`, "
+            f"`failedJobsHistoryLimit: {KEEP_FAILED}`.",
+            "The minute comes first: `30 2` is 02:30, read in kube-controller-manager's zone "
+            "when spec.timeZone is unset. The limits belong to the CronJob because the CronJob "
+            "controller, not the Job, deletes the Jobs it no longer keeps.",
         ),
         Exercise(
             4,
@@ -124,6 +151,17 @@ EXERCISES: dict[int, Exercise] = {
             "whose serviceName names it and whose volumeClaimTemplates asks for a 1Gi "
             "ReadWriteOnce claim. Compare with ch.show('statefulset-web').",
             "lab-statefulset-db",
+            "A second document, a Service: `metadata.name: db`, `spec.clusterIP: None`, "
+            "`spec.selector: {app: db}`. In the StatefulSet: `replicas: 3`, and "
+            "`volumeClaimTemplates` with one claim named `data` (ReadWriteOnce, 1Gi) that the "
+            "container mounts (`volumeMounts`, `name: data`) at /var/lib/postgresql/data. Delete "
+            "the StatefulSet first (`%kubectl delete statefulset db -n {ns}`): its "
+            "volumeClaimTemplates cannot change in place.",
+            "clusterIP: None makes the Service headless: the cluster DNS answers each Ready "
+            "pod's own name, db-0.db.<namespace>.svc.cluster.local, from the Service's "
+            "EndpointSlices. volumeClaimTemplates gives each pod a claim of its own, data-db-N, "
+            "which a replacement pod gets back. PGDATA below the mount and POSTGRES_PASSWORD are "
+            "what postgres needs to start on a real disk.",
         ),
         Exercise(
             5,
@@ -134,6 +172,12 @@ EXERCISES: dict[int, Exercise] = {
             "look for what is left: claims made from volumeClaimTemplates outlive the "
             "StatefulSet by default.",
             None,
+            "`%kubectl get all,pvc -n {ns}` shows what is left: the claims data-db-0, "
+            "data-db-1 and data-db-2. They carry the StatefulSet's selector labels: "
+            "`%kubectl delete pvc -l app=db -n {ns}`.",
+            "Deleting a StatefulSet leaves its claims, and their data, behind: "
+            "persistentVolumeClaimRetentionPolicy is Retain by default, for whenDeleted and "
+            "whenScaled. Clean-up is deliberate: you delete the claims yourself.",
         ),
     )
 }
@@ -145,15 +189,6 @@ _CLEANUP = [
     ("StatefulSet", STATEFULSET),
     ("Service", STATEFULSET),
 ]
-
-
-class Code(str):
-    """Python code that a notebook shows as a highlighted block."""
-
-    __slots__ = ()
-
-    def _repr_markdown_(self) -> str:
-        return f"```python\n{self}\n```"
 
 
 def _exercise(number: int) -> Exercise:
@@ -174,25 +209,84 @@ def check(number: int, namespace: str, timeout: float | None = None) -> None:
     print(f"✓ Exercise {number}: {exercise.check(namespace, **kwargs)}")
 
 
-def hint(number: int) -> None:
-    """Print a hint for exercise ``number``.
+def hint(number: int, level: int = 1) -> None:
+    """Print a hint for exercise ``number``: level 1 nudges, level 2 names the fields to change.
 
     Example:
         >>> hint(5)  # doctest: +ELLIPSIS
         Hint for exercise 5: Delete the four workloads ...
     """
-    print(f"Hint for exercise {number}: {_exercise(number).hint}")
+    exercise = _exercise(number)
+    if level not in (1, 2):
+        raise ValueError(f"Hints come in two levels, 1 and 2, not {level}.")
+    if level == 1:
+        print(f"Hint for exercise {number}: {exercise.hint}")
+        print(f"  Still stuck? ch.lab.hint({number}, 2) names the fields to change.")
+    else:
+        print(f"Hint for exercise {number}, level 2: {exercise.field}")
 
 
-def solution(number: int) -> YamlText | Code:
-    """Return one correct answer to exercise ``number`` (YAML, or code for the clean-up)."""
+class Solution(str):
+    """One correct answer: the text is its YAML (or, for the clean-up, the helper code).
+
+    In a notebook it shows the kubectl way first (a ``%%kubectl apply`` cell),
+    then why it is right, then the helper way.
+    """
+
+    kubectl: str
+    why: str
+    helpers: str
+
+    before: str
+
+    def __new__(cls, text: str, kubectl: str, why: str, helpers: str, before: str = "") -> Solution:
+        """Make the answer ``text`` with its kubectl cell, its reason and its helper code."""
+        self = super().__new__(cls, text)
+        self.kubectl, self.why, self.helpers, self.before = kubectl, why, helpers, before
+        return self
+
+    def _repr_markdown_(self) -> str:
+        return (
+            f"**The kubectl way** (run it in a code cell){self.before}:\n\n"
+            f"```\n{self.kubectl.rstrip()}\n```\n\n"
+            f"**Why it is right.** {self.why}\n\n"
+            f"**The helper way:**\n\n```python\n{self.helpers.rstrip()}\n```"
+        )
+
+
+def solution(number: int) -> Solution:
+    """Return one correct answer to exercise ``number``, shown the kubectl way first.
+
+    ``str()`` of it is the YAML (for the clean-up: the helper code), so it can
+    be applied or edited as text.
+
+    Example:
+        >>> "nodeSelector" in solution(1)
+        True
+    """
     exercise = _exercise(number)
     if exercise.solution:
-        return show(exercise.solution)
+        yaml_text = str(show(exercise.solution))
+        kubectl = "%%kubectl apply -n {ns} -f -\n" + yaml_text
+        helpers, before = f'ch.apply("{exercise.solution}", ns)', ""
+        if number in (2, 4):
+            kind, name = ("job", JOB) if number == 2 else ("statefulset", STATEFULSET)
+            before = (
+                f"; if {kind} {name} exists already, delete it first, since the fields this "
+                f"answer sets cannot change in place: `%kubectl delete {kind} {name} -n {{ns}}`"
+            )
+            helpers = f"ch.lab.apply_solution({number}, ns)  # deletes and re-applies if needed"
+        return Solution(yaml_text, kubectl, exercise.why, helpers, before)
+    objects = " ".join(f"{kind.lower()}/{name}" for kind, name in _CLEANUP)
+    kubectl = (
+        f"%kubectl delete {objects} -n {{ns}}\n"
+        f"%kubectl delete pvc -l app={STATEFULSET} -n {{ns}}  # the claims left behind"
+    )
     lines = [f'ch.delete("{kind}", "{name}", ns)' for kind, name in _CLEANUP]
     lines.append(f"for i in range({REPLICAS}):  # the claims the StatefulSet left behind")
     lines.append(f'    ch.delete("PersistentVolumeClaim", f"data-{STATEFULSET}-{{i}}", ns)')
-    return Code("\n".join(lines))
+    code = "\n".join(lines)
+    return Solution(code, kubectl, exercise.why, code)
 
 
 def apply_solution(number: int, namespace: str) -> None:

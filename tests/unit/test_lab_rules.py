@@ -120,18 +120,37 @@ def test_statefulset_spec_accepts_the_solution_and_names_each_fault() -> None:
         assert found is not None and expected in found
 
 
-def test_hints_and_solutions(capsys: pytest.CaptureFixture[str]) -> None:
-    for number in ch.lab.EXERCISES:
+def test_hints_come_in_two_levels(capsys: pytest.CaptureFixture[str]) -> None:
+    for number, exercise in ch.lab.EXERCISES.items():
         ch.lab.hint(number)
-        assert capsys.readouterr().out.startswith(f"Hint for exercise {number}: ")
+        first = capsys.readouterr().out
+        assert first.startswith(f"Hint for exercise {number}: ")
+        assert f"ch.lab.hint({number}, 2)" in first
+        ch.lab.hint(number, 2)
+        second = capsys.readouterr().out
+        assert second.startswith(f"Hint for exercise {number}, level 2: ")
+        assert exercise.field and exercise.field in second and exercise.field not in first
+    with pytest.raises(ValueError, match="two levels"):
+        ch.lab.hint(1, 3)
+
+
+def test_solutions_show_the_kubectl_way_first_and_say_why() -> None:
     names = {1: "disk-check", 2: "thumbnails", 3: "nightly-report", 4: "db"}
     for number, name in names.items():
-        docs = list(yaml.safe_load_all(str(ch.lab.solution(number))))
+        answer = ch.lab.solution(number)
+        docs = list(yaml.safe_load_all(str(answer)))
         assert name in {d["metadata"]["name"] for d in docs}
-        assert ch.lab.solution(number)._repr_markdown_().startswith("```yaml")
+        shown = answer._repr_markdown_()
+        assert shown.startswith("**The kubectl way**")
+        assert "```\n%%kubectl apply -n {ns} -f -\n" in shown  # a cell magic opens its cell
+        assert shown.index("%%kubectl") < shown.index("Why it is right") < shown.index("ch.")
+        assert ch.lab.EXERCISES[number].why in shown
     cleanup = ch.lab.solution(5)
-    assert "PersistentVolumeClaim" in str(cleanup) and cleanup._repr_markdown_().startswith("```py")
+    assert "PersistentVolumeClaim" in str(cleanup)
     compile(str(cleanup), "solution-5", "exec")
+    shown = cleanup._repr_markdown_()
+    assert "%kubectl delete pvc -l app=db -n {ns}" in shown
+    assert shown.index("%kubectl") < shown.index("ch.delete(")
 
 
 def test_unknown_exercise_lists_the_real_ones() -> None:

@@ -114,8 +114,8 @@ def _notebook_yaml_docs() -> list[dict[str, Any]]:
     docs = []
     for cell in notebook["cells"]:
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and '"""' in source and "apiVersion:" in source:
-            docs += _manifests.parse(source.split('"""')[1])
+        if cell["cell_type"] == "code" and source.startswith("%%kubectl apply"):
+            docs += _manifests.parse(source.split("\n", 1)[1])
     return docs
 
 

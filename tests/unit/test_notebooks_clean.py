@@ -22,7 +22,10 @@ EXPECTED = [
     "03-cronjobs.ipynb",
     "04-statefulsets.ipynb",
     "05-lab-other-workloads.ipynb",
+    "06-instructor-lab-reference.ipynb",
 ]
+#: The learner's lab notebook: nothing in it deletes the learner's work.
+LAB = "05-lab-other-workloads.ipynb"
 CHECK = "# NBVAL_CHECK_OUTPUT"
 IGNORE = "# NBVAL_IGNORE_OUTPUT"
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
@@ -88,7 +91,7 @@ def test_objectives_first_key_points_last(name: str) -> None:
     assert any(h.startswith("## Key points") for h in headings), f"{name} has no key points"
 
 
-@pytest.mark.parametrize("name", EXPECTED)
+@pytest.mark.parametrize("name", [n for n in EXPECTED if n != LAB])
 def test_own_namespace_reset_and_cleanup(name: str) -> None:
     code = [c.source for c in _load(name).cells if c.cell_type == "code"]
     topics = {t for s in code for t in re.findall(r'ch\.namespace\("([a-z0-9-]+)"\)', s)}
@@ -96,6 +99,19 @@ def test_own_namespace_reset_and_cleanup(name: str) -> None:
     (topic,) = topics
     assert any(f'ch.reset("{topic}")' in s for s in code), f"{name} has no reset cell"
     assert f'ch.cleanup("{topic}"' in code[-1], f"{name} must clean up in its last cell"
+
+
+def test_nothing_in_the_lab_deletes_the_learners_work() -> None:
+    """No reset, clean-up or delete runs in the learner's lab: only what they write themselves."""
+    code = [c.source for c in _load(LAB).cells if c.cell_type == "code"]
+    topics = {t for s in code for t in re.findall(r'ch\.namespace\("([a-z0-9-]+)"\)', s)}
+    assert topics == {"lab"}
+    destructive = re.compile(
+        r"ch\.(reset|cleanup|delete)\(|apply_solution\(|kubectl delete|\bdelete "
+    )
+    for number, source in enumerate(code):
+        live = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+        assert not destructive.search(live), f"{LAB} code cell {number} deletes: {live!r}"
 
 
 @pytest.mark.parametrize("name", EXPECTED)
