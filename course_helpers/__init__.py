@@ -38,6 +38,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
         n: (".kube._cluster_ops", n)
         for n in (
             "add_node",
+            "endpoints",
             "jobs",
             "nodes",
             "pods",
@@ -112,6 +113,7 @@ if TYPE_CHECKING:
     from .errors import ManifestError as ManifestError
     from .errors import PortInUseError as PortInUseError
     from .kube._cluster_ops import add_node as add_node
+    from .kube._cluster_ops import endpoints as endpoints
     from .kube._cluster_ops import jobs as jobs
     from .kube._cluster_ops import nodes as nodes
     from .kube._cluster_ops import pods as pods

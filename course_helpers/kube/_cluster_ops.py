@@ -219,6 +219,37 @@ def pods_table(namespace: str, label_selector: str | None = None) -> pd.DataFram
     return pd.crosstab(table["node"], table["owner"])
 
 
+def endpoints(namespace: str, service: str) -> pd.DataFrame:
+    """Return the endpoints of Service ``service`` from its EndpointSlices, one row per pod.
+
+    Like ``kubectl get endpointslices -l kubernetes.io/service-name=<service>
+    -o yaml``, read down to what the cluster DNS uses: ``hostname`` (set when
+    the pod's ``subdomain`` names the Service, as a StatefulSet's pods do),
+    ``address`` (its first), ``ready``, and the ``pod`` it points at. Sorted
+    by hostname, then pod.
+
+    Example:
+        >>> print(ch.endpoints(ns, "web").to_string(index=False))  # doctest: +SKIP
+        hostname    address  ready   pod
+           web-0 10.244.1.2   True web-0
+    """
+    slices = list_objects(
+        "EndpointSlice", namespace, label_selector=f"kubernetes.io/service-name={service}"
+    )
+    rows = [
+        {
+            "hostname": endpoint.get("hostname") or "",
+            "address": (endpoint.get("addresses") or [""])[0],
+            "ready": bool((endpoint.get("conditions") or {}).get("ready")),
+            "pod": (endpoint.get("targetRef") or {}).get("name") or "",
+        }
+        for piece in slices
+        for endpoint in piece.get("endpoints") or []
+    ]
+    frame = pd.DataFrame(rows, columns=["hostname", "address", "ready", "pod"])
+    return frame.sort_values(["hostname", "pod"], ignore_index=True)
+
+
 _PROBE_IMAGE = "busybox:1.37"
 
 

@@ -123,3 +123,32 @@ def test_resolve_of_a_name_it_does_not_model_asks_once(monkeypatch: pytest.Monke
     monkeypatch.setattr(_cluster_ops, "_expectation_now", lambda n, ns: None)
     assert _cluster_ops.resolve("example.com", NS) == []
     assert calls == ["example.com"]
+
+
+def test_endpoints_reads_every_slice_one_row_per_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    def endpoint(host: str, ip: str, ready: bool) -> dict[str, Any]:
+        return {
+            "hostname": host,
+            "addresses": [ip],
+            "conditions": {"ready": ready},
+            "targetRef": {"kind": "Pod", "name": host},
+        }
+
+    slices = [
+        {"endpoints": [endpoint("web-1", "10.0.0.1", True)]},
+        {"endpoints": [endpoint("web-0", "10.0.0.2", False)]},
+        {"endpoints": None},
+    ]
+    asked: list[tuple[str, str, str | None]] = []
+
+    def listing(kind: str, ns: str, label_selector: str | None = None) -> list[Any]:
+        asked.append((kind, ns, label_selector))
+        return slices
+
+    monkeypatch.setattr(_cluster_ops, "list_objects", listing)
+    table = _cluster_ops.endpoints(NS, "web")
+    assert asked == [("EndpointSlice", NS, "kubernetes.io/service-name=web")]
+    assert table.to_dict("records") == [
+        {"hostname": "web-0", "address": "10.0.0.2", "ready": False, "pod": "web-0"},
+        {"hostname": "web-1", "address": "10.0.0.1", "ready": True, "pod": "web-1"},
+    ]
