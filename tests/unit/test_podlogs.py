@@ -221,3 +221,23 @@ def test_a_logs_object_left_by_an_earlier_pod_of_that_name_is_replaced(tmp_path:
     w.seen(pod(["sh", "-c", "echo hi"]), now=at(1))
     assert [c[0] for c in api.calls] == ["POST", "GET", "PUT"]
     assert api.calls[-1][2]["metadata"]["resourceVersion"] == "7"
+
+
+def test_the_writer_script_loads_its_split_modules_without_the_package(tmp_path: Path) -> None:
+    """start() runs _podlogs.py by path: its sibling modules must load with no course_helpers."""
+    import subprocess
+    import sys
+
+    script = Path(_podlogs.__file__)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", str(script), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "--kubeconfig" in out.stdout
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
+    assert {"_course_podlogs._podlogs_writer", "_course_podlogs._shell_parse"} <= loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("course_helpers", "kubernetes")}
