@@ -126,8 +126,9 @@ def run_notebook(
     Screenshots and ``result.json`` go to ``test-artifacts/e2e/<name>/``. With
     ``during``, every cell whose source contains it is watched while it runs:
     ``result["during"]`` lists, per such cell, the earlier widget cells whose
-    view drew something new before it ended, with a screenshot of each, taken
-    then (``04-during-cell-NN-view-MM.png``).
+    view drew something new before it ended (``changed``) and a page screenshot
+    scrolled to the first of them, taken as soon as it changed
+    (``04-during-cell-NN-view-MM.png``; ``duringWait``: the cell still ran after).
     """
     out = ARTIFACTS / name
     shutil.rmtree(out, ignore_errors=True)

@@ -66,11 +66,12 @@ function runningCellAndViews() {
     }
     const widgets = [...cell.querySelectorAll(".jp-OutputArea-output .jupyter-widgets")];
     if (widgets.length === 0) return;
+    // Cheap enough to sample several times a second on a busy machine: text (plot
+    // titles and axis labels included), chip titles, and how many shapes are drawn.
     views[index] = widgets.map((w) => [
       w.textContent ?? "",
       [...w.querySelectorAll("[title]")].map((t) => t.getAttribute("title")).join("|"),
-      [...w.querySelectorAll("svg path, svg rect, svg text")].map((e) =>
-        e.getAttribute("d") ?? e.textContent ?? "").join("|"),
+      w.querySelectorAll("svg path, svg rect").length,
     ].join("#")).join("&");
   });
   return { running, views };
@@ -282,29 +283,51 @@ async function main() {
           changed: [], screenshots: [], first: now.views, startedAt: Date.now() };
       }
       watching.samples += 1;
-      for (const [view, print] of Object.entries(now.views)) {
-        const index = Number(view);
-        if (index >= watching.cell || watching.changed.includes(index)) continue;
-        if (watching.first[view] === undefined || watching.first[view] === print) continue;
-        watching.changed.push(index);
+      const fresh = Object.entries(now.views)
+        .map(([view, print]) => [Number(view), print])
+        .filter(([index, print]) => index < watching.cell && !watching.changed.includes(index)
+          && watching.first[index] !== undefined && watching.first[index] !== print)
+        .map(([index]) => index);
+      watching.changed.push(...fresh);
+      if (fresh.length > 0 && watching.screenshots.length === 0) {
+        // At once, the page scrolled to the first view that drew something new (a page
+        // shot: an element shot may clip a cell whose layout is still moving); then
+        // check that the wait was still running when it was taken.
+        const index = fresh[0];
+        // Cells laid out as they come into view move it again: adjust until it stays put.
+        for (let tries = 0; tries < 5; tries += 1) {
+          const off = await page.evaluate((i) => {
+            const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+            const scroller = panel?.querySelector(".jp-WindowedPanel-outer");
+            const cell = panel?.querySelectorAll(".jp-Notebook .jp-Cell")[i];
+            if (!scroller || !cell) return 0;
+            const by = cell.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 10;
+            scroller.scrollTop += by;
+            return by;
+          }, index);
+          await sleep(120);
+          if (Math.abs(off) < 30) break;
+        }
         const name = `04-during-cell-${String(watching.cell).padStart(2, "0")}-view-${String(index).padStart(2, "0")}`;
-        const view_ = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index);
-        await shot(name, (path) => view_.screenshot({ path, timeout: 5000 })).catch(() => {});
-        watching.screenshots.push(join(args.out, `${name}.png`));
+        const path = join(args.out, `${name}.png`);
+        const taken = await shot(name, (p) => page.screenshot({ path: p })).then(() => true, () => false);
+        const after = await page.evaluate(runningCellAndViews);
+        if (taken) {
+          watching.screenshots.push({ path, view: index, duringWait: after.running?.index === watching.cell });
+        }
       }
       return true;
     };
     await sleep(500);
     while (Date.now() < deadline) {
       if (args.during) {
-        const busyUntil = Date.now() + 500;
-        do {
-          if (!(await sampleDuring())) {
-            await sleep(250);
-            break;
-          }
-          await sleep(100);
-        } while (Date.now() < busyUntil);
+        // While a watched cell runs, do nothing but sample it: a wait may last a second.
+        let sampled = false;
+        while ((await sampleDuring()) && Date.now() < deadline) {
+          sampled = true;
+          await sleep(50);
+        }
+        if (!sampled) await sleep(250);
       }
       state = await page.evaluate(readNotebook, ERROR_TEXTS);
       const busyCells = state.codeCells.filter((c) => c.prompt.includes("*")).length;
