@@ -11,12 +11,15 @@ hint and a full solution are there when you ask for them::
     ch.lab.hint(1)                # a nudge
     ch.lab.solution(1)            # one correct answer, as YAML
     ch.lab.progress(ns)           # which checks pass, as a table
+    ch.lab.progress(ns, stretch=True)  # the stretch exercises 6-8 too
+
+Stretch exercises 6-8 (a DaemonSet rolling update, an Indexed Job with a pod
+failure policy, a StatefulSet canary) start from a version 1 that
+``ch.lab.start(n, ns)`` applies; you then change it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ManifestError
@@ -44,6 +47,9 @@ from ._checks import (
     check_parallel_job,
     check_statefulset_storage,
 )
+from ._exercise import Exercise
+from ._stretch import check_daemonset_rollout, check_indexed_job, check_statefulset_canary
+from ._stretch_lab import STRETCH, start
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,34 +63,17 @@ __all__ = [
     "check",
     "check_cleanup",
     "check_cronjob_history",
+    "check_daemonset_rollout",
     "check_daemonset_subset",
+    "check_indexed_job",
     "check_parallel_job",
+    "check_statefulset_canary",
     "check_statefulset_storage",
     "hint",
     "progress",
     "solution",
+    "start",
 ]
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One lab exercise: what to do, its check, two hints, its solution and why it is right.
-
-    Attributes:
-        hint: the first hint, a nudge.
-        field: the second hint: the fields to change, and where.
-        solution: the manifest of one correct answer (None for the clean-up).
-        why: a sentence or two on why the solution is right.
-    """
-
-    number: int
-    part: str
-    task: str
-    check: Callable[..., str]
-    hint: str
-    solution: str | None
-    field: str = ""
-    why: str = ""
 
 
 EXERCISES: dict[int, Exercise] = {
@@ -179,6 +168,7 @@ EXERCISES: dict[int, Exercise] = {
             "persistentVolumeClaimRetentionPolicy is Retain by default, for whenDeleted and "
             "whenScaled. Clean-up is deliberate: you delete the claims yourself.",
         ),
+        *STRETCH,
     )
 }
 
@@ -276,6 +266,9 @@ def solution(number: int) -> Solution:
                 f"answer sets cannot change in place: `%kubectl delete {kind} {name} -n {{ns}}`"
             )
             helpers = f"ch.lab.apply_solution({number}, ns)  # deletes and re-applies if needed"
+        if exercise.start:
+            before = ", over version 1 (the exercise's starting point) once its pods are Ready"
+            helpers = f"ch.lab.apply_solution({number}, ns)  # starts version 1 first if needed"
         return Solution(yaml_text, kubectl, exercise.why, helpers, before)
     objects = " ".join(f"{kind.lower()}/{name}" for kind, name in _CLEANUP)
     kubectl = (
@@ -296,6 +289,10 @@ def apply_solution(number: int, namespace: str) -> None:
         >>> ch.lab.apply_solution(4, ns)  # doctest: +SKIP
     """
     exercise = _exercise(number)
+    if exercise.start is not None:
+        (doc,) = parse(manifest_text(exercise.start))
+        if doc["metadata"]["name"] not in _names(_list(doc["kind"], namespace)):
+            start(number, namespace)
     if exercise.solution is None:
         for kind, name in _CLEANUP:
             delete(kind, name, namespace)
@@ -322,12 +319,17 @@ def apply_solution(number: int, namespace: str) -> None:
         apply(exercise.solution, namespace)
 
 
-def progress(namespace: str) -> pd.DataFrame:
-    """Return a table of every exercise and whether its check passes now (no waiting)."""
+def progress(namespace: str, stretch: bool = False) -> pd.DataFrame:
+    """Return a table of the exercises 1-5 (and 6-8 with ``stretch``): does each check pass now?
+
+    No check waits here.
+    """
     import pandas as pd
 
     rows = []
     for number, exercise in EXERCISES.items():
+        if exercise.stretch and not stretch:
+            continue
         try:
             result, detail = "✓ passes", exercise.check(namespace, timeout=0)
         except CheckFailed as exc:
