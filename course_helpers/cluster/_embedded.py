@@ -643,6 +643,7 @@ def _resume(
     except ClusterError as exc:
         return _recreate(str(exc), nodes, bins, log, started, wait_ready)
     state = ClusterState.load() or state  # its server moved if its port was taken
+    state, dns = _start_dns(state, log)  # while the nodes get Ready
     kubeconfig = str(cluster_dir() / "kubeconfig.yaml")
     api = k8s_config.new_client_from_config(config_file=kubeconfig)
     try:
@@ -651,7 +652,8 @@ def _resume(
             wait_ready(api, workers)
     finally:
         api.close()
-    state = _ensure_dns(state, log)
+    if dns is not None:
+        _dns.wait_answering(dns, state.dns_port, log)
     _save_copy(state, log)
     log(
         f"embedded cluster resumed in {time.monotonic() - started:.1f}s with its data: "
@@ -660,15 +662,22 @@ def _resume(
     return state
 
 
-def _ensure_dns(state: ClusterState, log: Log) -> ClusterState:
-    """Start CoreDNS again if needed, on its old port unless another program took it."""
+def _start_dns(
+    state: ClusterState, log: Log
+) -> tuple[ClusterState, subprocess.Popen[bytes] | None]:
+    """Start CoreDNS again unless it runs, on its old port unless another program took it.
+
+    Returns the state (with the new port if it moved) and the process started,
+    if any, for :func:`_dns.wait_answering`.
+    """
     running = _dns.pid()
-    if not (running and _dns.is_running(running)) and not _dns.port_free(state.dns_port):
+    if running and _dns.is_running(running):
+        return state, None
+    if not _dns.port_free(state.dns_port):
         log(f"port {state.dns_port} of the cluster DNS is taken now: moving it to a free one")
         state = ClusterState(state.kubeconfig, state.server, _dns.free_port())
         state.save()
-    _dns.ensure(state.kubeconfig, CONTEXT, state.dns_port, log)
-    return state
+    return state, _dns.start(state.kubeconfig, CONTEXT, state.dns_port)
 
 
 def _unusable_dir() -> Path:
