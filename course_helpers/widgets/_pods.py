@@ -34,6 +34,8 @@ UNSCHEDULED = "not scheduled"
 COMPACT_ABOVE = 12
 #: A tile's width (pixels): about nine tiles a row in a notebook at 1024 pixels.
 TILE_PX = 92
+#: At most this many pods named in a tile's hover text.
+TILE_LISTED = 12
 ZONE_LABEL = "topology.kubernetes.io/zone"
 DISK_LABEL = "course.dev/disk"
 
@@ -106,6 +108,9 @@ class PodsPerNode(LiveWidget):
         # as last drawn in each form (cards, tiles); a change drops its columns' HTML.
         self._by_node: dict[str, dict[tuple[str, str], Obj]] = {}
         self._html: dict[tuple[str, bool], str] = {}
+        self._names: list[str] | None = None  # the columns in order; None: sort again
+        self._phase_of: dict[tuple[str, str], str] = {}  # each pod's phase, and their counts
+        self._phases: dict[str, int] = {"": 0}
         super().__init__(namespace=namespace, **options)
 
     def _build(self) -> list[widgets.Widget]:
@@ -141,16 +146,31 @@ class PodsPerNode(LiveWidget):
     def _observe(self, event: WatchEvent, old: Obj | None) -> None:
         if event.kind == "Node":
             self._dirty(event.name)
+            if old is None or event.type == "DELETED":
+                self._names = None
             return
         key = (str(meta(event.object).get("namespace") or ""), event.name)
         before = _column_of(old) if old is not None else None
         if before is not None:
-            self._by_node.get(before, {}).pop(key, None)
+            column = self._by_node.get(before, {})
+            column.pop(key, None)
+            self._phases[self._phase_of.pop(key, "")] -= 1
             self._dirty(before)
+            if not column and self._unlisted(before):
+                self._names = None
         if event.type != "DELETED":
             after = _column_of(event.object)
-            self._by_node.setdefault(after, {})[key] = event.object
+            column = self._by_node.setdefault(after, {})
+            if not column and self._unlisted(after):
+                self._names = None
+            column[key] = event.object
+            phase = self._phase_of[key] = pod_phase(event.object)
+            self._phases[phase] = self._phases.get(phase, 0) + 1
             self._dirty(after)
+
+    def _unlisted(self, column: str) -> bool:
+        """Tell whether a column shows only while it has pods (not a known node)."""
+        return column == UNSCHEDULED or ("", column) not in self.objects.get("Node", {})
 
     def _dirty(self, column: str) -> None:
         self._html.pop((column, False), None)
@@ -159,6 +179,9 @@ class PodsPerNode(LiveWidget):
     def _reset(self) -> None:
         self._by_node.clear()
         self._html.clear()
+        self._names = None
+        self._phase_of.clear()
+        self._phases = {"": 0}
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -168,10 +191,12 @@ class PodsPerNode(LiveWidget):
         Nodes and gone nodes that still have pods, by name; then "not scheduled"
         if a pod waits for the scheduler.
         """
-        names = {name for _, name in self.objects.get("Node", {})}
-        names |= {n for n, pods in self._by_node.items() if pods and n != UNSCHEDULED}
-        order = sorted(names, key=natural_key)
-        return order + ([UNSCHEDULED] if self._by_node.get(UNSCHEDULED) else [])
+        if self._names is None:
+            names = {name for _, name in self.objects.get("Node", {})}
+            names |= {n for n, pods in self._by_node.items() if pods and n != UNSCHEDULED}
+            order = sorted(names, key=natural_key)
+            self._names = order + ([UNSCHEDULED] if self._by_node.get(UNSCHEDULED) else [])
+        return self._names
 
     def columns(self) -> list[tuple[str, list[Obj]]]:
         """Return the shown columns in order: (node name or "not scheduled", its pods)."""
@@ -215,14 +240,10 @@ class PodsPerNode(LiveWidget):
         return frame
 
     def _summary(self) -> str:
-        pods = self.items("Pod")
-        phases: dict[str, int] = {}
-        for pod in pods:
-            phase = pod_phase(pod)
-            phases[phase] = phases.get(phase, 0) + 1
-        detail = ", ".join(f"{n} {p}" for p, n in sorted(phases.items()))
+        pods = len(self.objects.get("Pod", {}))
+        detail = ", ".join(f"{n} {p}" for p, n in sorted(self._phases.items()) if p and n)
         nodes = len(self.objects.get("Node", {}))
-        return f"{nodes} nodes · {len(pods)} pods" + (f" ({detail})" if detail else "")
+        return f"{nodes} nodes · {pods} pods" + (f" ({detail})" if detail else "")
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -241,8 +262,11 @@ class PodsPerNode(LiveWidget):
             html = self._html.get((name, compact))
             if html is None:
                 node = nodes.get(("", name))
-                pods = sorted(self._by_node.get(name, {}).values(), key=_pod_order)
-                html = (_tile if compact else self._card)(name, node, pods)
+                pods = list(self._by_node.get(name, {}).values())
+                if compact:  # a count, and the first few names on hover
+                    html = _tile(name, node, sorted(pods, key=name_of))
+                else:
+                    html = self._card(name, node, sorted(pods, key=_pod_order))
                 self._html[(name, compact)] = html
             parts.append(html)
         if not parts:
@@ -252,7 +276,7 @@ class PodsPerNode(LiveWidget):
             f'<div style="display:flex;flex-wrap:wrap;gap:{gap};align-items:flex-start;'
             f'font-family:{FONT}">{"".join(parts)}</div>'
         )
-        return (self._compact_head(names) if compact else "") + grid
+        return (TILE_CSS + self._compact_head(names) if compact else "") + grid
 
     def _compact_head(self, names: list[str]) -> str:
         """Say what the tiles show, and how many nodes have how many pods."""
@@ -308,8 +332,7 @@ def _tile(name: str, node: Obj | None, pods: list[Obj]) -> str:
         phase = pod_phase(pod)
         phases[phase] = phases.get(phase, 0) + 1
     counts = " ".join(
-        f'<span style="color:{phase_style(p).color};font-weight:bold">'
-        f"{phase_style(p).symbol}&#8239;{n}</span>"
+        f'<b style="color:{phase_style(p).color}">{phase_style(p).symbol}&#8239;{n}</b>'
         for p, n in sorted(phases.items())
     )
     if name == UNSCHEDULED:
@@ -322,23 +345,28 @@ def _tile(name: str, node: Obj | None, pods: list[Obj]) -> str:
         state = "NotReady" if bad else "Ready"
         if (node.get("spec") or {}).get("unschedulable"):
             state += ", cordoned"
-    edge = (
-        f"2px dashed {OKABE_ITO['vermillion']}"
-        if bad
-        else "1px solid var(--jp-border-color1, #c0c0c0)"
-    )
-    listing = ", ".join(f"{name_of(p)} ({pod_phase(p)})" for p in pods) or "no pods"
+    listing = ", ".join(f"{name_of(p)} ({pod_phase(p)})" for p in pods[:TILE_LISTED]) or "no pods"
+    if len(pods) > TILE_LISTED:
+        listing += f", and {len(pods) - TILE_LISTED} more"
     title = f"{name}: {state}; {len(pods)} pod{'s' if len(pods) != 1 else ''}: {listing}"
-    mark = f'<span style="color:{OKABE_ITO["vermillion"]}">✗ </span>' if bad else ""
+    mark, bad_class = ("<i>✗ </i>", " course-bad") if bad else ("", "")
     return (
-        f'<div class="course-node course-tile" data-node="{escape(name)}" '
-        f'data-pods="{len(pods)}" title="{escape(title)}" style="box-sizing:border-box;'
-        f"width:{TILE_PX}px;border:{edge};border-radius:4px;padding:2px 4px;"
-        "background:var(--jp-layout-color1, transparent);color:var(--jp-ui-font-color1, inherit);"
-        f'font-size:12px;line-height:16px">'
-        f'<div style="white-space:nowrap;overflow:hidden;text-overflow:ellipsis">{mark}'
-        f"{escape(name)}</div><div>{counts or '&#8211;'}</div></div>"
+        f'<div class="course-node course-tile{bad_class}" data-node="{escape(name)}" '
+        f'data-pods="{len(pods)}" title="{escape(title)}"><div>{mark}{escape(name)}</div>'
+        f"<div>{counts or '&#8211;'}</div></div>"
     )
+
+
+#: The tiles' look, once per board rather than on each of hundreds of tiles.
+TILE_CSS = (
+    "<style>.course-tile{box-sizing:border-box;"
+    f"width:{TILE_PX}px;border:1px solid var(--jp-border-color1, #c0c0c0);border-radius:4px;"
+    "padding:2px 4px;background:var(--jp-layout-color1, transparent);"
+    "color:var(--jp-ui-font-color1, inherit);font-size:12px;line-height:16px}"
+    ".course-tile>div:first-child{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
+    f".course-tile.course-bad{{border:2px dashed {OKABE_ITO['vermillion']}}}"
+    f".course-tile i{{font-style:normal;color:{OKABE_ITO['vermillion']}}}</style>"
+)
 
 
 def _pod_order(pod: Obj) -> tuple[Any, ...]:
