@@ -221,11 +221,15 @@ class Wait(Generic[T]):
             self.stop()
 
 
-def nodes_ready(api_client: Any, names: list[str], timeout: float = 60) -> None:
+def nodes_ready(api_client: Any, names: list[str], timeout: float = 180) -> None:
     """Block until every node in ``names`` reports Ready on ``api_client``'s cluster.
 
     It is the ``wait_ready`` that ``course-cluster up`` and ``ch.connect`` hand
     to the cluster layer (``course_helpers.cluster._nodes.NodesWait``).
+
+    A healthy cluster's nodes are Ready in seconds; the generous default is for
+    a machine busy with other work (one CPU shared with a build or a test run),
+    where a tighter bound failed starts that would have succeeded.
 
     Raises:
         WaitTimeout: some node was not Ready within ``timeout`` seconds.
