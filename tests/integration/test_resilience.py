@@ -83,10 +83,12 @@ def _cli(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("resilience") / "state"
-    up = _cli(path, "up", "--nodes", "1")
-    assert up.returncode == 0, up.stdout + up.stderr
-    yield path
-    _cli(path, "down")
+    try:
+        up = _cli(path, "up", "--nodes", "1")
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield path
+    finally:  # also when the start failed half-way: no process may outlive the tests
+        _cli(path, "down")
 
 
 def _pids(state: Path) -> dict[str, int]:
