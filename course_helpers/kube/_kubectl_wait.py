@@ -305,9 +305,9 @@ class _Selected:
             if found:
                 return None
             return _outcome(self.info, [], self.order)
-        for obj in alive:
-            if self.want.met(obj) and name_of(obj) not in self.order:
-                self.order.append(name_of(obj))
+        newly = [o for o in alive if self.want.met(o) and name_of(o) not in self.order]
+        newly.sort(key=lambda o: _met_at(self.want, o))  # by when, as for a list of names
+        self.order += [name_of(o) for o in newly]
         met = [o for o in alive if self.want.met(o)]
         if len(alive) >= self.count and len(met) == len(alive):
             names = [n for n in self.order if n in {name_of(o) for o in met}]
@@ -339,10 +339,15 @@ class _Listed:
         if self.want.mode == "delete":
             self.order += [n for n in self.names if n not in by_name and n not in self.order]
             return None if by_name else _outcome(self.info, [], self.order)
-        for name in self.names:
-            obj = by_name.get(name)
-            if obj is not None and _meets(self.want, obj) and name not in self.order:
-                self.order.append(name)
+        newly = [
+            n
+            for n in self.names
+            if n in by_name and n not in self.order and _meets(self.want, by_name[n])
+        ]
+        # Several met at once (the first list, or a late watch): order them by when
+        # the cluster says they met it, not by when this wait happened to look.
+        newly.sort(key=lambda n: _met_at(self.want, by_name[n]))
+        self.order += newly
         met = [by_name[n] for n in self.names if n in by_name and _meets(self.want, by_name[n])]
         if len(met) < len(self.names):
             return None
@@ -366,6 +371,20 @@ def _meets(want: Condition, obj: Obj) -> bool:
     a lesson waiting for a pod to be Ready again after deleting it must not.)
     """
     return not meta(obj).get("deletionTimestamp") and want.met(obj)
+
+
+def _met_at(want: Condition, obj: Obj) -> str:
+    """When ``obj`` met a ``condition=`` wait, from the condition's lastTransitionTime.
+
+    RFC 3339 times in UTC sort as text; "" (unknown, or not a condition wait)
+    sorts first and, the sort being stable, keeps the order the names were given.
+    """
+    if want.mode != "condition" or not want.name:
+        return ""
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if str(cond.get("type", "")).lower() == want.name.lower():  # kubectl ignores case
+            return str(cond.get("lastTransitionTime") or "")
+    return ""
 
 
 def _outcome(info: Kind, objects: list[Obj], names: list[str]) -> Outcome:

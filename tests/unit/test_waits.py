@@ -610,3 +610,32 @@ def test_wait_for_by_field_selector_lists_with_it_and_prints_it(
     assert capsys.readouterr().out.startswith(
         "kubectl wait --for=delete pod --field-selector spec.nodeName=worker-new -n ns"
     )
+
+
+def _ready_pod(name: str, since: str) -> Obj:
+    pod = _pod(name, "5", True)
+    pod["status"]["conditions"][0]["lastTransitionTime"] = since
+    return pod
+
+
+@pytest.mark.parametrize("by", ["list", "selector"])
+def test_pods_already_ready_when_the_wait_looks_are_ordered_by_when_they_got_ready(
+    use: Any, by: str
+) -> None:
+    # The wait starts late (a busy machine): all three are Ready at its first list.
+    # The order comes from the cluster's Ready times, not from the list's order.
+    items = [
+        _ready_pod("web-2", "2026-01-01T00:00:07Z"),
+        _ready_pod("web-0", "2026-01-01T00:00:03Z"),
+        _ready_pod("web-1", "2026-01-01T00:00:05Z"),
+    ]
+    use(
+        ScriptedSource(
+            {"kind": "Pod", "lists": [{"resourceVersion": "5", "items": items}], "watches": []}
+        )
+    )
+    if by == "list":
+        done = asyncio.run(ch.wait_for("Pod", ["web-2", "web-1", "web-0"], "ns", timeout=5))
+    else:
+        done = asyncio.run(ch.wait_for("Pod", None, "ns", selector="app=web", count=3, timeout=5))
+    assert done.names == ["web-0", "web-1", "web-2"]
