@@ -105,7 +105,7 @@ def test_indexed_job_ignores_exit_code_75(ns: str) -> None:
         match=r"not Complete yet: indexes done none of 0-3.*ignored by the podFailurePolicy "
         r"\(not counted against backoffLimit: status.failed is 0\)",
     ):
-        ch.lab.check_indexed_job(ns, timeout=8)
+        ch.lab.check_indexed_job(ns, timeout=20)
 
 
 # -- exercise 8 -----------------------------------------------------------------------------
