@@ -11,7 +11,7 @@ such as a StorageClass that does not exist.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +46,23 @@ CLEANUP_KINDS = (
 
 class CheckFailed(AssertionError, CourseError):
     """A lab check found something missing or wrong; the message says what and how to fix it."""
+
+
+def every_problem(problems: Sequence[str | None]) -> str | None:
+    """Join every problem a check found into one message; None when there is none.
+
+    Example:
+        >>> every_problem([None]) is None
+        True
+        >>> print(every_problem(["Set a.", "Set b."]))
+        2 things to fix in your YAML:
+        - Set a.
+        - Set b.
+    """
+    found = [p for p in problems if p]
+    if len(found) <= 1:
+        return found[0] if found else None
+    return f"{len(found)} things to fix in your YAML:\n" + "\n".join(f"- {p}" for p in found)
 
 
 def _names(items: list[Obj]) -> list[str]:
@@ -144,19 +161,22 @@ def placement_problem(pods_by_node: dict[str, bool], disks: dict[str, str]) -> s
     """
     ssd = sorted(n for n, disk in disks.items() if disk == "ssd")
     # A pod bound to a node that has gone is left to the pod garbage collector: skip it.
+    problems = []
     wrong = sorted(n for n in pods_by_node if n in disks and n not in ssd)
     if wrong:
         where = ", ".join(f"{n} ({DISK_LABEL}={disks.get(n) or 'unset'})" for n in wrong)
-        return (
+        problems.append(
             f"DaemonSet {DAEMONSET} runs pods on {where}. Limit it to the ssd nodes: add "
             f"`nodeSelector: {{{DISK_LABEL}: ssd}}` (or node affinity) to spec.template.spec."
         )
     missing = [n for n in ssd if n not in pods_by_node]
     if missing:
-        return (
+        problems.append(
             f"No {DAEMONSET} pod on {', '.join(missing)}, although labelled {DISK_LABEL}=ssd. "
             "Check the spelling of the label key and value in the nodeSelector."
         )
+    if problems:
+        return every_problem(problems)
     waiting = [n for n in ssd if not pods_by_node[n]]
     if waiting:
         return f"The {DAEMONSET} pods on {', '.join(waiting)} are not Ready yet."
@@ -225,34 +245,40 @@ def check_daemonset_subset(namespace: str, timeout: float = 30) -> str:
 
 
 def job_spec_problem(spec: Obj) -> str | None:
-    """Say what is wrong with a Job's spec for exercise 2; None when it is right.
+    """Say everything that is wrong with a Job's spec for exercise 2; None when it is right.
 
     Example:
         >>> job_spec_problem({"completions": 8, "parallelism": 4, "backoffLimit": 2}) is None
         True
+        >>> print(job_spec_problem({"completions": 1, "parallelism": 1}))  # doctest: +ELLIPSIS
+        3 things to fix in your YAML:
+        - Job thumbnails has completions: 1; ...
+        - Job thumbnails runs 1 pod(s) at a time; ...
+        - Job thumbnails has backoffLimit 6 (6 is the default); ...
     """
-    recreate = f" It cannot be changed in place: ch.delete('Job', '{JOB}', ns), then apply again."
+    problems = []
     completions = spec.get("completions")
     if completions != COMPLETIONS:
         now = (
             "unset (the Job is done when any pod succeeds)" if completions is None else completions
         )
-        return (
+        problems.append(
             f"Job {JOB} has completions: {now}; it needs {COMPLETIONS} successful pods: "
-            f"set spec.completions: {COMPLETIONS}." + recreate
+            f"set spec.completions: {COMPLETIONS}. It cannot be changed in place: "
+            f"ch.delete('Job', '{JOB}', ns), then apply again."
         )
     if spec.get("parallelism", 1) != PARALLELISM:
-        return (
+        problems.append(
             f"Job {JOB} runs {spec.get('parallelism', 1)} pod(s) at a time; set "
             f"spec.parallelism: {PARALLELISM} to run {PARALLELISM} at once."
         )
     if spec.get("backoffLimit", 6) != BACKOFF_LIMIT:
-        return (
+        problems.append(
             f"Job {JOB} has backoffLimit {spec.get('backoffLimit', 6)} (6 is the default); its "
             f"failure budget should be {BACKOFF_LIMIT} retries: set spec.backoffLimit: "
             f"{BACKOFF_LIMIT}."
         )
-    return None
+    return every_problem(problems)
 
 
 def check_parallel_job(namespace: str, timeout: float = 60) -> str:
@@ -322,23 +348,21 @@ def schedule_problem(schedule: str) -> str | None:
 
 
 def cronjob_spec_problem(spec: Obj) -> str | None:
-    """Say what is wrong with a CronJob's spec for exercise 3; None when it is right."""
-    found = schedule_problem(str(spec.get("schedule", "")))
-    if found:
-        return found
+    """Say everything that is wrong with a CronJob's spec for exercise 3; None when right."""
+    problems = [schedule_problem(str(spec.get("schedule", "")))]
     for field, want, default in (
         ("successfulJobsHistoryLimit", KEEP_SUCCEEDED, 3),
         ("failedJobsHistoryLimit", KEEP_FAILED, 1),
     ):
         if spec.get(field, default) != want:
-            return (
+            problems.append(
                 f"CronJob {CRONJOB} has {field}: {spec.get(field, default)}"
                 f"{' (the default)' if spec.get(field, default) == default else ''}; "
                 f"set spec.{field}: {want}."
             )
     if spec.get("suspend"):
-        return f"CronJob {CRONJOB} is suspended: remove `suspend: true` so it runs."
-    return None
+        problems.append(f"CronJob {CRONJOB} is suspended: remove `suspend: true` so it runs.")
+    return every_problem(problems)
 
 
 def check_cronjob_history(namespace: str, timeout: float = 0) -> str:
@@ -357,35 +381,38 @@ def check_cronjob_history(namespace: str, timeout: float = 0) -> str:
 
 
 def statefulset_spec_problem(service: Obj, sts: Obj) -> str | None:
-    """Say what is wrong with the Service and StatefulSet of exercise 4; None when right."""
+    """Say everything that is wrong with exercise 4's Service and StatefulSet; None when right."""
     name, svc = STATEFULSET, service.get("spec") or {}
+    problems = []
     if svc.get("clusterIP") != "None":
-        return (
+        problems.append(
             f"Service {name} has clusterIP {svc.get('clusterIP')}: it load-balances. Make it "
             "headless with spec.clusterIP: None; that field cannot change in place, so "
             f"ch.delete('Service', '{name}', ns) and apply again."
         )
     spec = sts.get("spec") or {}
     if spec.get("serviceName") != name:
-        return (
+        problems.append(
             f"StatefulSet {name} has serviceName {spec.get('serviceName')!r}; it must be {name!r}."
         )
     labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     selector = svc.get("selector") or {}
     if not selector or any(labels.get(k) != v for k, v in selector.items()):
-        return (
+        problems.append(
             f"Service {name} selects {selector or 'nothing'}, but the StatefulSet's pods are "
             f"labelled {labels}: make the Service's selector match the pod labels."
         )
     if spec.get("replicas", 1) != REPLICAS:
-        return f"StatefulSet {name} has replicas: {spec.get('replicas', 1)}; set {REPLICAS}."
+        problems.append(
+            f"StatefulSet {name} has replicas: {spec.get('replicas', 1)}; set {REPLICAS}."
+        )
     if not spec.get("volumeClaimTemplates"):
-        return (
+        problems.append(
             f"StatefulSet {name} has no volumeClaimTemplates, so its pods get no storage of "
             "their own: add one (ReadWriteOnce, 1Gi). It cannot be added in place: "
             f"ch.delete('StatefulSet', '{name}', ns), then apply again."
         )
-    return None
+    return every_problem(problems)
 
 
 def _resolve_quietly(fqdn: str, namespace: str) -> list[str]:

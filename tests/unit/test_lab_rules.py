@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import pytest
@@ -158,3 +159,43 @@ def test_solutions_show_the_kubectl_way_first_and_say_why() -> None:
 def test_unknown_exercise_lists_the_real_ones() -> None:
     with pytest.raises(ValueError, match=r"no exercise 9; the lab has \[1, 2, 3, 4, 5, 6, 7, 8\]"):
         ch.lab.hint(9)
+
+
+def test_a_spec_with_several_faults_is_told_every_one() -> None:
+    found = rules.job_spec_problem({"completions": 1, "parallelism": 1})
+    assert found is not None and found.startswith("3 things to fix")
+    for part in ("spec.completions: 8", "spec.parallelism: 4", "spec.backoffLimit: 2"):
+        assert part in found
+    service, sts = _statefulset_pair()
+    found = rules.statefulset_spec_problem(
+        {**service, "spec": {**service["spec"], "clusterIP": "10.96.0.7"}},
+        {**sts, "spec": {**sts["spec"], "replicas": 1, "serviceName": "other"}},
+    )
+    assert found is not None and found.startswith("3 things to fix")
+    found = rules.cronjob_spec_problem({"schedule": "0 * * * *", "suspend": True})
+    assert found is not None and found.startswith("4 things to fix")
+    found = rules.placement_problem({"w2": True}, {"w1": "ssd", "w2": "hdd"})
+    assert found is not None and "w2" in found and "w1" in found
+
+
+def test_a_failed_check_shows_in_a_notebook_as_its_message_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    cell = (
+        "from course_helpers.lab._checks import CheckFailed\n"
+        "raise CheckFailed('Job thumbnails has completions: 1; set spec.completions: 8.')"
+    )
+    with capture_output() as shown:
+        result = shell.run_cell(cell)
+    assert isinstance(result.error_in_exec, ch.CourseError)
+    assert "set spec.completions: 8." in shown.stdout
+    assert "Traceback" not in shown.stdout and "raise CheckFailed" not in shown.stdout
+    monkeypatch.setenv("COURSE_TRACEBACKS", "1")  # the developers' way back to the stack
+    with capture_output() as shown:
+        shell.run_cell(cell)
+    stack = re.sub(r"\x1b\[[0-9;]*m", "", shown.stdout)  # IPython colours the stack
+    assert "raise CheckFailed" in stack
