@@ -134,10 +134,13 @@ function readNotebook(errorTexts) {
     if (!cell.classList.contains("jp-CodeCell")) return;
     const prompt = cell.querySelector(".jp-InputPrompt")?.textContent?.trim() ?? "";
     const lines = [...cell.querySelectorAll(".jp-InputArea .cm-line")].map((l) => l.textContent);
+    // What a reader sees: the text without the widgets' <style> rules.
+    const seen = (o) => [...o.querySelectorAll("style")]
+      .reduce((text, style) => text.replace(style.textContent, ""), o.textContent ?? "");
     const outputs = [...cell.querySelectorAll(".jp-OutputArea-output")].map((o) => ({
       mime: o.getAttribute("data-mime-type") ?? "",
-      text: (o.textContent ?? "").slice(0, 2000),
-      length: (o.textContent ?? "").length,
+      text: seen(o).slice(0, 2000),
+      length: seen(o).length,
       widgets: o.querySelectorAll(".jupyter-widgets").length,
       result: o.closest(".jp-OutputArea-executeResult") !== null,
     }));
