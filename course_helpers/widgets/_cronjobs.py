@@ -203,8 +203,8 @@ class CronJobTimeline(LiveWidget):
             )
         )
         layout = chart_layout(
-            height=380,
-            margin={"l": 60, "r": 20, "t": 84, "b": 90},
+            height=400,
+            margin={"l": 60, "r": 20, "t": 104, "b": 90},
             legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
         )
         layout["xaxis"].update(type="date", title={"text": "time (UTC)"})
@@ -381,8 +381,8 @@ class CronJobTimeline(LiveWidget):
     def title_lines(self) -> list[str]:
         """Return the text above the chart: what the schedule is, then its state and limits.
 
-        Three short lines (the schedule; its zone; state and limits), so the title
-        fits a chart 600 pixels wide (a notebook at 1024 pixels, legend beside).
+        Short lines (the schedule; its zone; deleted or suspended, if so; limits and
+        the last run), so the title fits a chart 600 pixels wide (a notebook at 1024 px).
         """
         cronjob = self.cronjob_object
         if cronjob is None:
@@ -414,6 +414,8 @@ class CronJobTimeline(LiveWidget):
         last = parse_time(status.get("lastScheduleTime"))
         if last:
             parts.append(f"last scheduled {last:%H:%M:%S}")
+        if len(parts) > 2:  # deleted or suspended: its own line, so each fits 600 pixels
+            return [title, zone_line, parts[0], " · ".join(parts[1:])]
         return [title, zone_line, " · ".join(parts)]
 
     def _summary(self) -> str:
