@@ -204,8 +204,9 @@ class CronJobTimeline(LiveWidget):
         )
         layout = chart_layout(
             height=400,
-            margin={"l": 60, "r": 20, "t": 104, "b": 90},
-            legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
+            margin={"l": 60, "r": 20, "t": 104, "b": 110},
+            # below the x axis' title, not on it
+            legend={"orientation": "h", "x": 0, "y": -0.38, "yanchor": "top"},
         )
         layout["xaxis"].update(type="date", title={"text": "time (UTC)"})
         layout["yaxis"].update(type="category", automargin=True)

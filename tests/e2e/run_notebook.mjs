@@ -88,7 +88,12 @@ function checkLayout() {
   out.background = getComputedStyle(panel ?? document.body).backgroundColor;
   cells.forEach((cell, index) => {
     for (const plot of cell.querySelectorAll(".js-plotly-plot")) {
-      const box = plot.querySelector(".main-svg")?.getBoundingClientRect() ?? plot.getBoundingClientRect();
+      // The box a reader sees: the chart, as far as its output area shows it (a figure
+      // drawn wider than its output area is cut at the area's edge).
+      const svg = plot.querySelector(".main-svg")?.getBoundingClientRect() ?? plot.getBoundingClientRect();
+      const area = plot.closest(".jp-OutputArea-output")?.getBoundingClientRect() ?? svg;
+      const box = { left: Math.max(svg.left, area.left), right: Math.min(svg.right, area.right),
+        top: svg.top, width: svg.width };
       if (box.width === 0) continue;
       const texts = plot.querySelectorAll(".gtitle, .annotation-text, .legendtext, .g-xtitle text, .g-ytitle text");
       for (const t of texts) {
