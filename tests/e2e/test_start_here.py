@@ -74,6 +74,14 @@ def test_make_course_opens_start_here_and_it_runs(lab: Lab, e2e_tools: Path) -> 
     shots = [s for w in live for s in w["screenshots"] if s["duringWait"]]
     assert shots, f"no screenshot was taken while a wait still ran: {waits}\n{info}"
     assert all(Path(s["path"]).exists() for s in shots), shots
+    # A learner's kubectl, run from a cell below a live view, prints kubectl's own table
+    # (issue 10): the pinned kubectl on the helpers' cluster, beside the view it lists.
+    magic = [c for c in result["codeCells"] if c["source"].startswith("%kubectl get pods")]
+    assert magic, f"{START_HERE} has no %kubectl get pods cell\n{info}"
+    listed = " ".join(o["text"] for o in magic[0]["outputs"])
+    assert "NAME" in listed and "storage-daemon-" in listed and "worker-" in listed, listed
+    views_above = [c for c in result["codeCells"] if "ch.PodsPerNode(" in c["source"]]
+    assert views_above and views_above[0]["index"] < magic[0]["index"], info
     # Not failures, but worth a look in the screenshots (test-artifacts/e2e/start-here/).
     for issue in reader_issues(result):
         warnings.warn(f"{START_HERE}: {issue}", UserWarning, stacklevel=1)
