@@ -50,9 +50,10 @@ def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     }
     for name in ("COURSE_KUBECONFIG", "COURSE_CONTEXT", "COURSE_APISERVER_PORT", "COURSE_DNS_PORT"):
         env.pop(name, None)
-    # As `make course` does: the cluster first, then JupyterLab.
-    cli(env, "up")
+    # As `make course` does: the cluster first, then JupyterLab. A start that fails
+    # (nodes never Ready) has still started processes: they are deleted too.
     try:
+        cli(env, "up")
         yield env
     finally:
         cli(env, "down", timeout=180)
