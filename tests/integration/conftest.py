@@ -36,3 +36,14 @@ def extra_nodes(cluster: ch.ClusterInfo) -> Iterator[list[str]]:
     for name in added:
         if name in names:
             ch.remove_node(name)
+
+
+@pytest.fixture
+def ns(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A course namespace of its own for each lab test, removed with ch.cleanup afterwards."""
+    ch.connect(log=lambda _msg: None)
+    stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:28].strip("-")
+    topic = f"t-{stem}-{uuid.uuid4().hex[:5]}"
+    name = ch.namespace(topic)
+    yield name
+    ch.cleanup(topic, wait=False)

@@ -4,33 +4,14 @@ controllers pass the reference solutions and the checks name what is wrong in wr
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 
 import pytest
+from lab_support import solution_with
 
 import course_helpers as ch
 
 pytestmark = pytest.mark.integration
 CheckFailed = ch.lab.CheckFailed
-
-
-@pytest.fixture
-def ns(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A course namespace of its own for each test, deleted afterwards."""
-    ch.connect(log=lambda _msg: None)
-    stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:28].strip("-")
-    topic = f"t-{stem}-{uuid.uuid4().hex[:5]}"
-    name = ch.namespace(topic)
-    yield name
-    ch.cleanup(topic, wait=False)
-
-
-def solution_with(number: int, old: str, new: str) -> str:
-    """The text of exercise ``number``'s solution with one change (a wrong answer)."""
-    text = str(ch.lab.solution(number))
-    assert old in text, f"{old!r} is not in solution {number}"
-    return text.replace(old, new)
 
 
 ROLLING = "    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 2\n"
