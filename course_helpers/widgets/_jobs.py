@@ -13,7 +13,7 @@ from typing import Any, Unpack
 import ipywidgets as widgets
 import pandas as pd
 
-from ..kube._objects import condition, meta, parse_time, uid_of
+from ..kube._objects import condition, condition_true, meta, parse_time, uid_of
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
 from ._job_layout import (
@@ -37,7 +37,16 @@ from ._job_layout import (
     label_spot,
     y_range,
 )
-from ._palette import COUNTERS, GRID, INK, OKABE_ITO, chart_layout, escape, html_table
+from ._palette import (
+    COUNTERS,
+    GRID,
+    INK,
+    OKABE_ITO,
+    OUTCOMES,
+    chart_layout,
+    escape,
+    html_table,
+)
 
 #: The two target lines of each panel, drawn after its counters: (name, colour, dash).
 TARGETS = (
@@ -55,6 +64,12 @@ TARGET_SPLIT_PX = 3.0
 #: Opacity of an earlier run's lines.
 EARLIER_OPACITY = 0.4
 EARLIER = "earlier run"
+#: Legend names of the shapes: a grey band while a Job is suspended, a dotted line where one
+#: was deleted (⊖, as in CronJobTimeline).
+SUSPENDED = "suspended"
+DELETED = f"{OUTCOMES['Removed'].symbol} deleted"
+#: Opacity of the band over a suspended stretch.
+SUSPENDED_OPACITY = 0.18
 
 FRAME_COLUMNS = [
     "job",
@@ -96,9 +111,14 @@ class JobRun:
     finished: float | None = None
     state: str = "Pending"
     deleted_at: float | None = None
+    #: Why it failed (or is failing): the Failed or FailureTarget condition's reason.
+    reason: str | None = None
+    #: Stretches with ``spec.suspend`` true, (from, to) in epoch seconds; to is None while
+    #: it lasts.
+    suspended: list[tuple[float, float | None]] = field(default_factory=list)
 
     def note(self, job: Obj) -> None:
-        """Take the targets, times and state from the Job as last seen."""
+        """Take the targets, times, state and failure reason from the Job as last seen."""
         spec, status = job.get("spec") or {}, job.get("status") or {}
         completions, parallelism = spec.get("completions"), spec.get("parallelism")
         self.completions = None if completions is None else int(completions)
@@ -112,6 +132,22 @@ class JobRun:
         self.started = started.timestamp() if started else self.started
         self.finished = finished.timestamp() if finished else None
         self.state = job_state(job)
+        # FailureTarget comes first: the controller decided, and is stopping the pods.
+        failing = [c for c in ("Failed", "FailureTarget") if condition_true(job, c)]
+        self.reason = (condition(job, failing[0]) or {}).get("reason") if failing else None
+
+    def note_suspend(self, job: Obj | None, t: float) -> None:
+        """Open or close a suspended stretch at ``t`` as ``spec.suspend`` says (None: deleted)."""
+        suspend = job is not None and bool((job.get("spec") or {}).get("suspend"))
+        open_ = bool(self.suspended) and self.suspended[-1][1] is None
+        if suspend and not open_:
+            self.suspended.append((t, None))
+        elif open_ and not suspend:
+            self.suspended[-1] = (self.suspended[-1][0], t)
+
+    def suspended_seconds(self, now: float) -> float:
+        """Return how long the run has been suspended in all (an open stretch up to ``now``)."""
+        return sum((now if end is None else end) - start for start, end in self.suspended)
 
     def took(self) -> float | None:
         """Return how long the run took (seconds), once it finished."""
@@ -130,6 +166,20 @@ class JobRun:
         text = f"run {number}: {self.state}" + (f" in {took:.0f} s" if took is not None else "")
         return text + (", deleted" if self.deleted_at is not None else "")
 
+    def notes(self, now: float) -> list[str]:
+        """Say what else became of the run: why it failed, suspended, deleted after finishing.
+
+        Example: ``["reason: DeadlineExceeded"]``, ``["suspended 6 s"]``,
+        ``["⊖ deleted 5 s after it finished"]``.
+        """
+        notes = [f"reason: {self.reason}"] if self.reason else []
+        if self.suspended:
+            notes.append(f"{SUSPENDED} {self.suspended_seconds(now):.0f} s")
+        if self.deleted_at is not None and self.finished is not None:
+            after = max(0.0, self.deleted_at - self.finished)
+            notes.append(f"{DELETED} {after:.0f} s after it finished")
+        return notes
+
 
 def _sample(job: Obj, t: float) -> Sample:
     status = job.get("status") or {}
@@ -143,13 +193,19 @@ def _sample(job: Obj, t: float) -> Sample:
 
 
 def job_state(job: Obj | None) -> str:
-    """Return Complete, Failed, Suspended, Running, Pending, or "deleted" for None."""
+    """Return Complete, Failed, Failing, Suspended, Running, Pending, or "deleted" for None.
+
+    Failing: the controller has decided the Job fails (condition FailureTarget) and
+    is stopping its pods; Failed follows once none is left running.
+    """
     if job is None:
         return "deleted"
     for kind in ("Complete", "Failed"):
         cond = condition(job, kind)
         if cond and cond.get("status") == "True":
             return kind
+    if condition_true(job, "FailureTarget"):
+        return "Failing"
     if (job.get("spec") or {}).get("suspend"):
         return "Suspended"
     return "Running" if (job.get("status") or {}).get("active") else "Pending"
@@ -307,7 +363,9 @@ class JobProgress(LiveWidget):
             self.series[name] = runs[-1].samples
         run = runs[-1]
         run.note(event.object)
-        if event.type == "DELETED":
+        deleted = event.type == "DELETED"
+        run.note_suspend(None if deleted else event.object, event.timestamp)
+        if deleted:
             run.deleted_at = event.timestamp
             return
         sample = _sample(event.object, event.timestamp)
@@ -388,14 +446,19 @@ class JobProgress(LiveWidget):
         return title
 
     def run_lines(self, name: str) -> list[str]:
-        """Return what the panel says of Job ``name``'s runs when it has more than one.
+        """Return the line the panel shows under Job ``name``'s state, if any.
 
-        One short line, "run 1: 7 s · run 2: 3 s" (or a run's state while it has no
-        duration), to fit a narrow panel; the snapshot's table has the rest.
+        With more than one run, one short line, "run 1: 7 s · run 2: 3 s" (or a run's
+        state while it has no duration), to fit a narrow panel; the snapshot's table
+        has the rest. With one run, what :meth:`JobRun.notes` says of it, e.g.
+        "reason: DeadlineExceeded".
         """
         runs = self.runs[name]
-        if len(runs) < 2:
+        if not runs:
             return []
+        if len(runs) < 2:
+            notes = runs[0].notes(self.current_time())
+            return [" · ".join(notes)] if notes else []
         return [" · ".join(r.short(n) for n, r in enumerate(runs, 1))]
 
     def _summary(self) -> str:
@@ -407,6 +470,8 @@ class JobProgress(LiveWidget):
         """Return where panel ``name``'s x axis ends: its last change once finished, else now."""
         runs = self.runs[name]
         ends = [run.samples[-1].t - t0 for run in runs if run.samples]
+        ends += [run.deleted_at - t0 for run in runs if run.deleted_at is not None]
+        ends += [end - t0 for run in runs for _, end in run.suspended if end is not None]
         finished = (
             not runs
             or runs[-1].deleted_at is not None
@@ -424,9 +489,12 @@ class JobProgress(LiveWidget):
         t0 = self.t0 or 0.0
         cols = len(self.jobs)
         panel_px = PLOT_AREA_PX * (1 - SPACING * (cols - 1)) / cols
+        shapes: list[dict[str, Any]] = []
+        in_legend: set[str] = set()
         with self.figure.batch_update():
             for i, name in enumerate(self.jobs):
                 right = self._panel_end(name, t0)
+                shapes += self._panel_shapes(i, name, t0, right, in_legend)
                 samples = self.series[name]
                 xs = [s.t - t0 for s in samples]
                 traces = self.figure.data[i * TRACES_PER_JOB : (i + 1) * TRACES_PER_JOB]
@@ -467,7 +535,49 @@ class JobProgress(LiveWidget):
                 self.figure.layout.annotations[i].text = f"<b>{escape(head)}</b>" + "".join(
                     f"<br>{escape(line)}" for line in lines
                 )
+            if shapes or self.figure.layout.shapes:
+                self.figure.layout.shapes = shapes
         self._show_legend_once()
+
+    def _panel_shapes(
+        self, i: int, name: str, t0: float, right: float, in_legend: set[str]
+    ) -> list[dict[str, Any]]:
+        """Return panel ``i``'s shapes: a band over each suspended stretch, a line at a deletion.
+
+        Each kind gets one legend entry, from the first shape of it drawn (``in_legend``
+        holds the kinds already there, and gets this panel's).
+        """
+        suffix = "" if i == 0 else str(i + 1)
+        axes = {"xref": f"x{suffix}", "yref": f"y{suffix} domain", "y0": 0, "y1": 1}
+        shapes: list[dict[str, Any]] = []
+        for run in self.runs[name]:
+            for start, end in run.suspended:
+                x1 = right if end is None else end - t0
+                shapes.append(
+                    {
+                        **axes,
+                        "type": "rect",
+                        "name": SUSPENDED,
+                        "x0": start - t0,
+                        "x1": x1,
+                        "fillcolor": OKABE_ITO["grey"],
+                        "opacity": SUSPENDED_OPACITY,
+                        "line": {"width": 0},
+                        "layer": "below",
+                    }
+                )
+            if run.deleted_at is not None:
+                x = run.deleted_at - t0
+                grey = OUTCOMES["Removed"]
+                line = {"color": grey.color, "dash": grey.dash, "width": TARGET_LINE_PX}
+                shapes.append(
+                    {**axes, "type": "line", "name": DELETED, "x0": x, "x1": x, "line": line}
+                )
+        for shape in shapes:
+            shape["legendgroup"] = shape["name"]
+            shape["showlegend"] = shape["name"] not in in_legend
+            in_legend.add(shape["name"])
+        return shapes
 
     def _show_legend_once(self) -> None:
         """Give each kind of line one legend entry, from the first panel that draws it.
@@ -534,6 +644,8 @@ class JobProgress(LiveWidget):
             for number, run in enumerate(runs, 1):
                 last = run.samples[-1] if run and run.samples else None
                 state = "not seen" if run is None else run.state
+                if run is not None and run.reason:
+                    state += f" ({run.reason})"
                 if run is not None and run.deleted_at is not None:
                     state += ", deleted"
                 took = run.took() if run else None
