@@ -54,6 +54,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     **{n: (".kube._kubectl_wait", n) for n in ("Outcome", "rollout_status", "wait_for")},
     **{n: (".kube._scale", n) for n in ("Scaled", "scale")},
     "replace_pod": (".kube._replace", "replace_pod"),
+    **{n: (".kube._revisions", n) for n in ("revision_history", "revisions")},
     **{n: (".kube._cron_runs", n) for n in ("Runs", "cronjob_runs")},
     **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
     **{
@@ -87,6 +88,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "Recorder",
             "Replay",
             "StatefulSetOrder",
+            "StatefulSetRevisions",
         )
     },
     **{
@@ -145,6 +147,8 @@ if TYPE_CHECKING:
     from .kube._objects import job_state as job_state
     from .kube._refusal import show_refusal as show_refusal
     from .kube._replace import replace_pod as replace_pod
+    from .kube._revisions import revision_history as revision_history
+    from .kube._revisions import revisions as revisions
     from .kube._scale import Scaled as Scaled
     from .kube._scale import scale as scale
     from .kube._session import ClusterInfo as ClusterInfo
@@ -162,6 +166,7 @@ if TYPE_CHECKING:
     from .widgets import Recorder as Recorder
     from .widgets import Replay as Replay
     from .widgets import StatefulSetOrder as StatefulSetOrder
+    from .widgets import StatefulSetRevisions as StatefulSetRevisions
 
 
 def __getattr__(name: str) -> Any:

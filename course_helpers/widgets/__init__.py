@@ -18,6 +18,7 @@ from ._jobs import JobProgress
 from ._pods import PodsPerNode
 from ._recording import Recorder
 from ._replay import Playback, Replay
+from ._revisions import StatefulSetRevisions
 from ._snapshot import Snapshot
 from ._statefulsets import StatefulSetOrder
 
@@ -32,4 +33,5 @@ __all__ = [
     "Replay",
     "Snapshot",
     "StatefulSetOrder",
+    "StatefulSetRevisions",
 ]

@@ -1,0 +1,209 @@
+"""Which revision of its template each pod of a StatefulSet or DaemonSet runs.
+
+Both controllers keep every pod template they have run as a ControllerRevision
+(``kubectl get controllerrevisions``): its name is ``<workload>-<hash>``, its
+``revision`` a number that grows with every new template. Each pod carries the
+``controller-revision-hash`` label: the revision's name for a StatefulSet pod,
+the hash alone for a DaemonSet pod. :func:`revisions` joins the two, as
+``kubectl get pods -L controller-revision-hash`` beside
+``kubectl get controllerrevisions`` would::
+
+    print(ch.revisions("StatefulSet", "web", ns).to_string(index=False))
+    #   pod  revision      image  ready             created
+    # web-0         2 nginx:1.28   True 2026-03-02 09:00:07+00:00
+    # ...
+
+``kubectl rollout undo`` makes no new ControllerRevision: the controller finds
+the old one with the same template and gives it the next number (revision 3
+becomes revision 5), so a pod's revision number can change while its hash stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from ._echo import say
+from ._kinds import kind_info
+from ._manifests import get, list_objects
+from ._objects import (
+    condition,
+    condition_true,
+    controller_of,
+    labels_of,
+    meta,
+    name_of,
+    parse_time,
+    statefulset_ordinal,
+)
+from ._wait import WaitFailed
+
+Obj = dict[str, Any]
+
+#: The pod label that names the revision a pod was made from.
+REVISION_LABEL = "controller-revision-hash"
+#: The ControllerRevision label holding the template's hash.
+HASH_LABEL = "controller.kubernetes.io/hash"
+#: The kinds whose pods carry a revision label.
+REVISION_KINDS = ("StatefulSet", "DaemonSet")
+FRAME_COLUMNS = ["pod", "revision", "image", "ready", "created", "ready_at", "hash"]
+
+
+def pod_revision(pod: Obj) -> str | None:
+    """Return the pod's ``controller-revision-hash`` label, or None."""
+    return labels_of(pod).get(REVISION_LABEL)
+
+
+def revision_numbers(history: Iterable[Obj]) -> dict[str, int]:
+    """Map each ControllerRevision's name, and its hash, to its ``revision`` number.
+
+    Example:
+        >>> revision_numbers([{"metadata": {"name": "web-6b7d", "labels":
+        ...     {"controller.kubernetes.io/hash": "6b7d"}}, "revision": 3}])
+        {'web-6b7d': 3, '6b7d': 3}
+    """
+    numbers: dict[str, int] = {}
+    for revision in history:
+        number = int(revision.get("revision") or 0)
+        numbers[name_of(revision)] = number
+        hashed = labels_of(revision).get(HASH_LABEL)
+        if hashed:
+            numbers[hashed] = number
+    return numbers
+
+
+def images(pod_or_template: Obj) -> str:
+    """Return the containers' images of a pod (or pod template), comma-separated."""
+    spec = pod_or_template.get("spec") or {}
+    return ", ".join(str(c.get("image") or "") for c in spec.get("containers") or [])
+
+
+def owned(objects: Iterable[Obj], kind: str, name: str) -> list[Obj]:
+    """Return the objects whose controller is ``kind/name``."""
+    return [o for o in objects if controller_of(o) == (kind, name)]
+
+
+def _stamp(value: datetime | None) -> Any:
+    return pd.Timestamp(value) if value is not None else pd.NaT
+
+
+def _sort_key(pod: Obj) -> tuple[int, str]:
+    ordinal = statefulset_ordinal(pod)
+    return (ordinal if ordinal is not None else -1, name_of(pod))
+
+
+def revision_frame(pods: Iterable[Obj], history: Iterable[Obj]) -> pd.DataFrame:
+    """Return one row per pod: its revision number, image, readiness and creation time.
+
+    ``pods`` and ``history`` are the workload's pods and ControllerRevisions as
+    dicts; pods are sorted by ordinal (StatefulSets), else by name. ``created``
+    is the pod's ``creationTimestamp``, as the API server recorded it (whole
+    seconds), ``ready_at`` when its Ready condition last turned True (NaT if not
+    Ready); ``revision`` is None for a pod whose revision is unknown.
+    """
+    numbers = revision_numbers(history)
+    rows = []
+    for pod in sorted(pods, key=_sort_key):
+        label = pod_revision(pod)
+        created = parse_time(meta(pod).get("creationTimestamp"))
+        rows.append(
+            {
+                "pod": name_of(pod),
+                "revision": numbers.get(label) if label else None,
+                "image": images(pod),
+                "ready": condition_true(pod, "Ready") and not meta(pod).get("deletionTimestamp"),
+                "created": _stamp(created),
+                "ready_at": _stamp(
+                    parse_time((condition(pod, "Ready") or {}).get("lastTransitionTime"))
+                )
+                if condition_true(pod, "Ready")
+                else pd.NaT,
+                "hash": label,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
+    frame["revision"] = frame["revision"].astype("Int64")
+    return frame
+
+
+def _workload(kind: str, name: str, namespace: str) -> tuple[str, Obj, str]:
+    """Return the kind's canonical name, the workload and its selector as kubectl's ``-l``."""
+    kind = kind_info(kind).kind
+    if kind not in REVISION_KINDS:
+        raise ValueError(
+            f"only {' and '.join(REVISION_KINDS)} keep revisions of their pods, not {kind}"
+        )
+    workload = get(kind, name, namespace)
+    if workload is None:
+        raise WaitFailed(f"{kind} {name!r} does not exist in namespace {namespace}.")
+    selector = (workload.get("spec") or {}).get("selector") or {}
+    labels = ",".join(f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items()))
+    return kind, workload, labels
+
+
+def _history(kind: str, name: str, namespace: str, labels: str) -> list[Obj]:
+    say(f"kubectl get controllerrevisions -l {labels} -n {namespace}")
+    found = list_objects("ControllerRevision", namespace, label_selector=labels or None)
+    return owned(found, kind, name)
+
+
+def revision_history(kind: str, name: str, namespace: str) -> pd.DataFrame:
+    """Return a StatefulSet's or DaemonSet's ControllerRevisions, by revision number.
+
+    What ``kubectl rollout history`` lists, with each revision's object name
+    and the images of its pod template. Columns: ``revision``, ``name``, ``image``.
+
+    Example:
+        >>> ch.revision_history("StatefulSet", "web", ns)  # doctest: +SKIP
+           revision            name       image
+        0         1  web-7d695c9644  nginx:1.27
+
+    Raises:
+        WaitFailed: ``kind/name`` does not exist.
+        ValueError: ``kind`` keeps no revisions of its pods.
+    """
+    kind, _, labels = _workload(kind, name, namespace)
+    rows = [
+        {
+            "revision": int(rev.get("revision") or 0),
+            "name": name_of(rev),
+            "image": images(((rev.get("data") or {}).get("spec") or {}).get("template") or {}),
+        }
+        for rev in _history(kind, name, namespace, labels)
+    ]
+    frame = pd.DataFrame(rows, columns=["revision", "name", "image"])
+    return frame.sort_values("revision", ignore_index=True)
+
+
+def revisions(kind: str, name: str, namespace: str) -> pd.DataFrame:
+    """Return which revision each pod of a StatefulSet or DaemonSet runs, read from the cluster.
+
+    Columns: ``pod``; ``revision``, the number of the ControllerRevision named by
+    the pod's ``controller-revision-hash`` label (what ``kubectl rollout
+    history`` lists); ``image``; ``ready``; ``created``, the pod's
+    ``creationTimestamp``; ``ready_at``, when it became Ready; ``hash``, the label
+    itself. The frame's ``attrs`` hold the StatefulSet's ``current`` and ``update`` revision numbers
+    (``status.currentRevision``/``updateRevision``), None for a DaemonSet.
+
+    Example:
+        >>> table = ch.revisions("StatefulSet", "web", ns)  # doctest: +SKIP
+        >>> " -> ".join(table.sort_values("created")["pod"])  # doctest: +SKIP
+        'web-2 -> web-1 -> web-0'
+
+    Raises:
+        WaitFailed: ``kind/name`` does not exist.
+        ValueError: ``kind`` keeps no revisions of its pods.
+    """
+    kind, workload, labels = _workload(kind, name, namespace)
+    say(f"kubectl get pods -l {labels} -L {REVISION_LABEL} -n {namespace}")
+    pods = owned(list_objects("Pod", namespace, label_selector=labels or None), kind, name)
+    history = _history(kind, name, namespace, labels)
+    frame = revision_frame(pods, history)
+    numbers = revision_numbers(history)
+    status = workload.get("status") or {}
+    frame.attrs["current"] = numbers.get(str(status.get("currentRevision")))
+    frame.attrs["update"] = numbers.get(str(status.get("updateRevision")))
+    return frame
