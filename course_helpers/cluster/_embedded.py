@@ -20,10 +20,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,9 +31,10 @@ import yaml
 from kubernetes import config as k8s_config
 
 from ..errors import BinaryError, ClusterError, PortInUseError
-from . import _backup, _binaries, _dns, _nodes, _podlogs
+from . import _backup, _binaries, _dns, _nodes, _podlogs, _ports
 from ._binaries import Log
 from ._paths import state_dir
+from ._ports import requested_port
 from ._process import is_ours, kill_if_ours
 
 CLUSTER = "course"
@@ -162,50 +162,19 @@ def cronjob_zone() -> str | None:
     return None
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def requested_port(env_var: str) -> int | None:
-    """Return the port named by ``env_var``, refusing a taken one with a clear error.
-
-    Raises:
-        PortInUseError: the port is already in use on 127.0.0.1.
-        ClusterError: the value is not a port number.
-
-    """
-    value = os.environ.get(env_var)
-    if not value:
-        return None
-    try:
-        port = int(value)
-    except ValueError:
-        raise ClusterError(f"{env_var}={value!r} is not a port number.") from None
-    if not 0 < port < 65536:
-        raise ClusterError(f"{env_var}={value!r} is not a port number (1-65535).")
-    if not _port_free(port):
-        raise PortInUseError(
-            f"Port {port} on 127.0.0.1 ({env_var}) is already in use by another program. "
-            f"Stop that program (`ss -ltnp 'sport = :{port}'` shows which), "
-            f"or unset {env_var} to let the course pick a free port."
-        )
-    return port
-
-
 #: The time zone kube-controller-manager runs in, so CronJob schedules without
 #: ``spec.timeZone`` are read in it (k8s.io/kubernetes pkg/controller/cronjob
 #: parses them with robfig/cron, whose default location is Go's time.Local).
 CONTROLLER_MANAGER_TZ = "UTC"
 
 
-def _config_file() -> Path:
-    """Write kwokctl's configuration: options plus the course's stages."""
+def _config_file(ports: Mapping[str, int] | None = None) -> Path:
+    """Write kwokctl's configuration: options (with the ports ``_ports`` chose) plus the stages.
+
+    ``ports`` maps kwokctl's port options (:data:`_PORTS`) to the ports to use;
+    left out, kwokctl would pick them itself, the same ones for two clusters
+    created at the same moment.
+    """
     options = {
         "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
         "kind": "KwokctlConfiguration",
@@ -216,6 +185,7 @@ def _config_file() -> Path:
             # Per-pod Logs objects point kwok at the files _podlogs writes.
             # Never ClusterExec/Exec: they would run commands on this machine.
             "enableCRDs": ["Logs"],
+            **{key: port for key, port in (ports or {}).items() if key in _OPTION_KEYS},
         },
         "componentsPatches": [
             {
@@ -247,26 +217,66 @@ def _config_file() -> Path:
     return path
 
 
+class _PortTaken(Exception):
+    """A component could not bind its port: another program holds it (internal to ``up``)."""
+
+    def __init__(self, port: int, said: str) -> None:
+        super().__init__(f"port {port} was taken by another program ({said})")
+        self.port = port
+
+
+_BIND_FAILED = re.compile(r"(?:listen tcp )?(?:[\d.]+:(\d+): )?bind: address already in use")
+
+
+def _port_taken(since: dict[Path, int]) -> _PortTaken | None:
+    """Return the first failed bind in the component logs written after ``since``, if any."""
+    for line in _new_log_lines(since):
+        match = _BIND_FAILED.search(line)
+        if match:
+            component = line.split(":", 1)[0]
+            return _PortTaken(int(match.group(1) or 0), f"{component}: {match.group(0)}")
+    return None
+
+
 def _kwokctl(
-    args: list[str], bins: dict[str, Path], timeout: float
+    args: list[str], bins: dict[str, Path], timeout: float, watch_binds: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    """Run kwokctl; with ``watch_binds``, stop it as soon as a component fails to bind.
+
+    kwokctl waits up to its ``--wait`` for a cluster whose component died on a
+    taken port; the component's log says so at once.
+
+    Raises:
+        _PortTaken: (``watch_binds``) a component could not bind its port.
+        ClusterError: kwokctl did not finish within ``timeout`` seconds.
+    """
     env = {**os.environ, "KWOK_WORKDIR": str(workdir())}
     # kwokctl runs the first kubectl on PATH; make that ours so versions match.
     env["PATH"] = f"{bins['kubectl'].parent}{os.pathsep}{env.get('PATH', '')}"
     env["KWOK_KUBECTL_BINARY"] = str(bins["kubectl"])
-    try:
-        return subprocess.run(
-            [str(bins["kwokctl"]), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ClusterError(
-            f"`kwokctl {' '.join(args[:2])}` did not finish in {timeout:.0f}s."
-        ) from exc
+    deadline = time.monotonic() + timeout
+    with subprocess.Popen(
+        [str(bins["kwokctl"]), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=0.25 if watch_binds else timeout)
+                return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+            except subprocess.TimeoutExpired:
+                taken = _port_taken({}) if watch_binds else None
+                if taken is None and time.monotonic() < deadline:
+                    continue
+                proc.kill()
+                proc.communicate()
+                if taken is not None:
+                    raise taken from None
+                raise ClusterError(
+                    f"`kwokctl {' '.join(args[:2])}` did not finish in {timeout:.0f}s."
+                ) from None
 
 
 def _log_tail(lines: int = 15) -> str:
@@ -283,7 +293,8 @@ def _explain_failure(output: str) -> ClusterError:
         return PortInUseError(
             "The embedded cluster could not start: a port it picked is already in use. "
             "Run `course-cluster down` and `course-cluster up` again; if it keeps happening, "
-            "another program is taking ports in the 32000-32767 range.\n" + logs
+            f"another program is taking ports in the {_ports.RANGE[0]}-{_ports.RANGE[1]} "
+            "range.\n" + logs
         )
     return ClusterError(
         "The embedded cluster did not start. kwokctl said:\n"
@@ -412,6 +423,11 @@ def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) 
     return _create(nodes, bins, log, started, wait_ready)
 
 
+#: How many times a start is tried, on new ports each time, when another program
+#: takes one of its ports between the choice and the bind.
+START_ATTEMPTS = 3
+
+
 def _create(
     nodes: int,
     bins: dict[str, Path],
@@ -419,8 +435,80 @@ def _create(
     started: float,
     wait_ready: _nodes.NodesWait | None,
 ) -> ClusterState:
-    apiserver_port = requested_port("COURSE_APISERVER_PORT")
-    dns_port = requested_port("COURSE_DNS_PORT") or _dns.free_port()
+    requested = {
+        key: port
+        for key, env_var in (
+            ("kubeApiserverPort", "COURSE_APISERVER_PORT"),
+            ("dns", "COURSE_DNS_PORT"),
+        )
+        if (port := requested_port(env_var))
+    }
+    log(
+        "starting the embedded cluster (etcd, kube-apiserver, kube-controller-manager, "
+        "kube-scheduler, kwok)"
+    )
+    ports = _start_on_new_ports(requested, bins, log)
+    try:
+        kubeconfig = cluster_dir() / "kubeconfig.yaml"
+        server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+        state = ClusterState(str(kubeconfig_path()), server, ports["dns"])
+        state.save()
+        dns = _dns.start(state.kubeconfig, CONTEXT, state.dns_port)
+        _nodes.bootstrap(str(kubeconfig), nodes, log, wait_ready)
+        state = _serve_dns(state, dns, log)
+    finally:
+        _ports.release(ports.values())
+    log(
+        f"embedded cluster ready in {time.monotonic() - started:.1f}s: {server}, "
+        f"{nodes} nodes, DNS on 127.0.0.1:{state.dns_port}"
+    )
+    return state
+
+
+def _start_on_new_ports(
+    requested: dict[str, int], bins: dict[str, Path], log: Log
+) -> dict[str, int]:
+    """Create the control plane on ports reserved for it; on others if another program takes one.
+
+    Returns the ports (kwokctl's options and ``"dns"``), still reserved: the
+    caller releases them once CoreDNS answers too.
+
+    Raises:
+        PortInUseError: a port was taken at every attempt, or a requested one was.
+        ClusterError: the cluster did not start for another reason (the logs say why).
+    """
+    attempt = 1
+    while True:
+        ports = _ports.allocate(
+            [*_OPTION_KEYS, "dns"], udp={"dns"}, fixed=requested, owner=str(state_dir())
+        )
+        try:
+            _start_control_plane(ports, bins)
+            return ports
+        except _PortTaken as taken:
+            _ports.release(ports.values())
+            _down(log=lambda _msg: None)
+            if taken.port in requested.values() or attempt == START_ATTEMPTS:
+                raise PortInUseError(
+                    f"The embedded cluster could not start: {taken} ({attempt} attempt"
+                    f"{'s' if attempt > 1 else ''}). Stop the program that holds it (`ss -ltnp` "
+                    "shows which) or unset COURSE_APISERVER_PORT/COURSE_DNS_PORT, then run "
+                    "`course-cluster up` again."
+                ) from None
+            log(f"the embedded cluster could not start: {taken}; starting it again on new ports")
+            attempt += 1
+        except BaseException:
+            _ports.release(ports.values())
+            raise
+
+
+def _start_control_plane(ports: Mapping[str, int], bins: dict[str, Path]) -> None:
+    """Run ``kwokctl create cluster`` on ``ports`` and wait until every component listens.
+
+    Raises:
+        _PortTaken: a component could not bind its port (the half-made cluster stays).
+        ClusterError: it did not start for another reason; the half-made cluster is deleted.
+    """
     args = [
         "create",
         "cluster",
@@ -429,7 +517,7 @@ def _create(
         "--runtime",
         "binary",
         "--config",
-        str(_config_file()),
+        str(_config_file(ports)),
         "--kubeconfig",
         str(kubeconfig_path()),
         "--kube-apiserver-binary",
@@ -445,28 +533,72 @@ def _create(
         "--wait",
         "90s",
     ]
-    if apiserver_port:
-        args += ["--kube-apiserver-port", str(apiserver_port)]
-    log(
-        "starting the embedded cluster (etcd, kube-apiserver, kube-controller-manager, "
-        "kube-scheduler, kwok)"
-    )
-    result = _kwokctl(args, bins, timeout=180)
-    if result.returncode != 0:
-        error = _explain_failure(result.stdout + result.stderr)
+    try:
+        result = _kwokctl(args, bins, timeout=180, watch_binds=True)
+        if result.returncode != 0:
+            raise _explain_failure(result.stdout + result.stderr)
+        _await_listening(ports)
+    except ClusterError:
         _down(log=lambda _msg: None)
-        raise error
-    kubeconfig = cluster_dir() / "kubeconfig.yaml"
-    server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-    state = ClusterState(kubeconfig=str(kubeconfig_path()), server=server, dns_port=dns_port)
-    state.save()
-    dns = _dns.start(state.kubeconfig, CONTEXT, dns_port)
-    _nodes.bootstrap(str(kubeconfig), nodes, log, wait_ready)
-    _dns.wait_answering(dns, dns_port, log)
-    log(
-        f"embedded cluster ready in {time.monotonic() - started:.1f}s: {server}, "
-        f"{nodes} nodes, DNS on 127.0.0.1:{dns_port}"
-    )
+        raise
+
+
+def _await_listening(ports: Mapping[str, int], timeout: float = 90) -> None:
+    """Return once each control-plane process listens on its own ports.
+
+    kwokctl only checks that the processes run and that the API server
+    answers: kwok-controller, say, binds its port later and exits when it is
+    taken, and the nodes would then never become Ready. A process that
+    listens on none of its ports after ``timeout`` seconds is left to the
+    readiness waits that follow (a slow machine is no failure).
+
+    Raises:
+        _PortTaken: a process exited because its port is taken.
+        ClusterError: a process exited for another reason; the message has the logs.
+    """
+    pending = {(name, ports[key]) for name, keys in _PORTS.items() for key in keys}
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        pids = _component_pids()
+        for name, port in sorted(pending):
+            pid = pids.get(name, 0)
+            if pid > 0 and _ports.listening(pid, port):
+                pending.discard((name, port))
+            elif not is_ours(pid, cluster_dir()):
+                taken = _port_taken({})
+                if taken is not None:
+                    raise taken
+                raise ClusterError(
+                    f"{name} exited while the embedded cluster started. "
+                    f"Component logs ({cluster_dir() / 'logs'}):\n{_log_tail()}"
+                )
+        time.sleep(0.1)
+
+
+def _serve_dns(
+    state: ClusterState, process: subprocess.Popen[bytes] | None, log: Log
+) -> ClusterState:
+    """Wait until the CoreDNS just started answers; move it if another program took its port.
+
+    Returns the state, with the new DNS port if it moved.
+
+    Raises:
+        ClusterError: CoreDNS exited for another reason or did not answer.
+    """
+    for attempt in range(1, START_ATTEMPTS + 1):
+        if process is None:
+            break
+        try:
+            _dns.wait_answering(process, state.dns_port, log)
+            break
+        except ClusterError as exc:
+            if "address already in use" not in str(exc) or attempt == START_ATTEMPTS:
+                raise
+        port = _ports.allocate(["dns"], udp={"dns"}, owner=str(state_dir()))["dns"]
+        log(f"port {state.dns_port} of the cluster DNS was taken meanwhile: moving it to {port}")
+        state = ClusterState(state.kubeconfig, state.server, port)
+        state.save()
+        process = _dns.start(state.kubeconfig, CONTEXT, port)
     return state
 
 
@@ -525,18 +657,22 @@ _PORTS = {
     "kube-scheduler": ("kubeSchedulerPort",),
     "kwok-controller": ("kwokControllerPort",),
 }
+_OPTION_KEYS = tuple(key for keys in _PORTS.values() for key in keys)
+
+
+def _recorded_options() -> dict[str, int]:
+    """Return kwokctl's port options (:data:`_PORTS`) as recorded in the cluster's kwok.yaml."""
+    try:
+        options = next(yaml.safe_load_all((cluster_dir() / "kwok.yaml").read_text()))["options"]
+        return {key: int(options[key]) for key in _OPTION_KEYS if options.get(key)}
+    except (OSError, yaml.YAMLError, KeyError, StopIteration, TypeError, ValueError):
+        return {}
 
 
 def _recorded_ports() -> dict[str, list[int]]:
     """Return each component's ports, as recorded in the cluster's kwok.yaml."""
-    try:
-        options = next(yaml.safe_load_all((cluster_dir() / "kwok.yaml").read_text()))["options"]
-    except (OSError, yaml.YAMLError, KeyError, StopIteration, TypeError):
-        return {}
-    return {
-        name: [int(options[key]) for key in keys if options.get(key)]
-        for name, keys in _PORTS.items()
-    }
+    options = _recorded_options()
+    return {name: [options[key] for key in keys if key in options] for name, keys in _PORTS.items()}
 
 
 def _move_taken_ports(log: Log) -> bool:
@@ -552,13 +688,14 @@ def _move_taken_ports(log: Log) -> bool:
     status = component_status()
     recorded = _recorded_ports()
     dead = [name for name in recorded if not status.get(name, False)]
-    if not any(not _port_free(port) for name in dead for port in recorded[name]):
+    if not any(not _ports.is_free(port) for name in dead for port in recorded[name]):
         return False
     _stop_processes(graceful=True)
-    taken = sorted({p for ports in recorded.values() for p in ports if not _port_free(p)})
+    taken = sorted({p for ports in recorded.values() for p in ports if not _ports.is_free(p)})
     if not taken:
         return False
-    moves = {old: _dns.free_port() for old in taken}
+    new = _ports.allocate(map(str, taken), owner=str(state_dir()))
+    moves = {old: new[str(old)] for old in taken}
     # Written as 127.0.0.1:P (URLs, addresses), --secure-port=P, --node-port=P and
     # "port: P" / "etcdPort: P" (kwok.yaml's component ports and options).
     numbers = "(?:" + "|".join(map(str, moves)) + r")\b"
@@ -587,22 +724,38 @@ def _restart_control_plane(bins: dict[str, Path], log: Log) -> None:
         ClusterError: they did not start, or the API server did not become ready.
     """
     _forget_stale_pids()
-    _move_taken_ports(log)
-    marks = _log_sizes()
     # kwokctl forks the components, then waits for /version until --timeout, however
     # dead etcd is; the readiness wait below is ours, and gives up as soon as etcd or
     # the API server exits.
     args = ["start", "cluster", "--name", CLUSTER, "--timeout", "10s"]
-    result = _kwokctl(args, bins, timeout=120)
-    ready = result.returncode == 0 and _wait_apiserver(timeout=60)
-    if ready:
-        return
-    taken = [line for line in _new_log_lines(marks) if "address already in use" in line]
-    if taken:
+    for attempt in range(1, START_ATTEMPTS + 1):
+        _move_taken_ports(log)
+        # Other course clusters starting meanwhile must not choose these.
+        ports = _recorded_options()
+        _ports.reserve(ports, owner=str(state_dir()))
+        marks = _log_sizes()
+        try:
+            result = _kwokctl(args, bins, timeout=120)
+            if result.returncode == 0 and _wait_apiserver(timeout=60):
+                # kwok-controller binds its port late, and may fail then. Another exit
+                # is left to the readiness waits that follow.
+                with contextlib.suppress(ClusterError):
+                    _await_listening(ports)
+                return
+        except _PortTaken:
+            pass  # read again from the logs below
+        finally:
+            _ports.release(ports.values())
+        taken = _port_taken(marks)
+        if taken is not None and attempt < START_ATTEMPTS:
+            _stop_processes(graceful=True)
+            log(f"the embedded cluster could not be resumed: {taken}; moving it, starting again")
+            continue
+        break
+    if taken is not None:
         _stop_processes(graceful=True)
         raise PortInUseError(
-            "The embedded cluster could not be resumed: a port it listens on is taken by "
-            "another program now:\n  " + "\n  ".join(line[:300] for line in taken[:3]) + "\n"
+            f"The embedded cluster could not be resumed: {taken} at every try.\n"
             "Its data is kept. Stop that program (`ss -ltnp` shows which has the port), then "
             "run `course-cluster up` or `ch.connect()` again. (`course-cluster down` then "
             "`course-cluster up` gives a fresh cluster on new ports, without your work.)"
@@ -652,8 +805,7 @@ def _resume(
             wait_ready(api, workers)
     finally:
         api.close()
-    if dns is not None:
-        _dns.wait_answering(dns, state.dns_port, log)
+    state = _serve_dns(state, dns, log)
     _save_copy(state, log)
     log(
         f"embedded cluster resumed in {time.monotonic() - started:.1f}s with its data: "
@@ -673,9 +825,10 @@ def _start_dns(
     running = _dns.pid()
     if running and _dns.is_running(running):
         return state, None
-    if not _dns.port_free(state.dns_port):
+    if not _ports.is_free(state.dns_port, udp=True):
         log(f"port {state.dns_port} of the cluster DNS is taken now: moving it to a free one")
-        state = ClusterState(state.kubeconfig, state.server, _dns.free_port())
+        port = _ports.allocate(["dns"], udp={"dns"}, owner=str(state_dir()))["dns"]
+        state = ClusterState(state.kubeconfig, state.server, port)
         state.save()
     return state, _dns.start(state.kubeconfig, CONTEXT, state.dns_port)
 

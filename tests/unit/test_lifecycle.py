@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from course_helpers.cluster import _backup, _embedded
+from course_helpers.cluster import _backup, _embedded, _ports
 from course_helpers.cluster._process import is_ours
 from course_helpers.errors import BinaryError
 from course_helpers.kube import _session
@@ -217,6 +217,7 @@ def test_ports_taken_while_the_cluster_was_stopped_move_everywhere_they_are_writ
 ) -> None:
     monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("COURSE_KUBECONFIG", raising=False)
+    monkeypatch.setattr(_ports, "registry_dir", lambda: tmp_path)  # not this machine's
     with socket.socket() as squatter, socket.socket() as spare:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()

@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from course_helpers.cluster import _ports
+from course_helpers.cluster import _embedded, _ports
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -180,3 +181,59 @@ def test_listening_means_this_process_listens_there() -> None:
         server.listen()
         assert _ports.listening(os.getpid(), port)
         assert not _ports.listening(os.getppid(), port), "another process does not listen there"
+
+
+def test_config_hands_kwokctl_every_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path / "state"))
+    ports = {key: 24000 + i for i, key in enumerate(_embedded._OPTION_KEYS)}
+    options = next(yaml.safe_load_all(_embedded._config_file({**ports, "dns": 1}).read_text()))
+    assert {k: options["options"].get(k) for k in ports} == ports
+    assert "dns" not in options["options"], "kwokctl has no CoreDNS: its port is ours"
+    assert set(_embedded._OPTION_KEYS) == {
+        "etcdPort",
+        "etcdPeerPort",
+        "kubeApiserverPort",
+        "kubeControllerManagerPort",
+        "kubeSchedulerPort",
+        "kwokControllerPort",
+    }
+
+
+@pytest.mark.parametrize(
+    ("component", "line", "port"),
+    [
+        (
+            "etcd",
+            '{"level":"fatal","msg":"discovery failed","error":"listen tcp '
+            '127.0.0.1:26227: bind: address already in use"}',
+            26227,
+        ),
+        (
+            "kwok-controller",
+            'level=ERROR msg="Failed to run server" err="listen tcp '
+            '127.0.0.1:21233: bind: address already in use"',
+            21233,
+        ),
+        (
+            "kube-apiserver",
+            "E1202 failed to listen on 127.0.0.1:20486: listen tcp "
+            "127.0.0.1:20486: bind: address already in use",
+            20486,
+        ),
+    ],
+)
+def test_a_failed_bind_in_a_component_log_names_the_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, component: str, line: str, port: int
+) -> None:
+    monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path / "state"))
+    logs = _embedded.cluster_dir() / "logs"
+    logs.mkdir(parents=True)
+    (logs / f"{component}.log").write_text("starting\n")
+    assert _embedded._port_taken({}) is None
+    (logs / f"{component}.log").write_text(f"starting\n{line}\n")
+    taken = _embedded._port_taken({})
+    assert taken is not None and taken.port == port
+    assert str(taken) == (
+        f"port {port} was taken by another program "
+        f"({component}: listen tcp 127.0.0.1:{port}: bind: address already in use)"
+    )
