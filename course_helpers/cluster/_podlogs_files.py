@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,22 +67,48 @@ def _quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
+#: A downward API field path into the pod's labels or annotations: ``metadata.labels['k']``.
+_KEYED_FIELD = re.compile(r"metadata\.(labels|annotations)\['([^']+)'\]")
+
+
 def _env(container: dict[str, Any], pod: dict[str, Any]) -> dict[str, str]:
+    """Return the container's environment as the kubelet would set it (values, downward API).
+
+    Fields the kubelet resolves: the pod's name, namespace, uid, node, IPs, and
+    one label or annotation (``metadata.labels['k']``, empty when the pod has
+    no such key). That is how an Indexed Job's ``JOB_COMPLETION_INDEX`` gets its
+    value: the Job controller adds it to every container as
+    ``metadata.labels['batch.kubernetes.io/job-completion-index']``.
+
+    Example:
+        >>> pod = {"metadata": {"name": "p-2-x", "namespace": "n", "labels": {"i": "2"}},
+        ...        "spec": {}}
+        >>> ref = {"fieldRef": {"fieldPath": "metadata.labels['i']"}}
+        >>> _env({"env": [{"name": "I", "valueFrom": ref}]}, pod)
+        {'I': '2'}
+    """
+    meta = pod["metadata"]
+    status = pod.get("status") or {}
     fields = {
-        "metadata.name": pod["metadata"]["name"],
-        "metadata.namespace": pod["metadata"]["namespace"],
+        "metadata.name": meta["name"],
+        "metadata.namespace": meta["namespace"],
+        "metadata.uid": meta.get("uid", ""),
         "spec.nodeName": pod["spec"].get("nodeName", ""),
-        "status.podIP": pod.get("status", {}).get("podIP", ""),
-        "status.hostIP": pod.get("status", {}).get("hostIP", ""),
+        "spec.serviceAccountName": pod["spec"].get("serviceAccountName", ""),
+        "status.podIP": status.get("podIP", ""),
+        "status.hostIP": status.get("hostIP", ""),
     }
     env: dict[str, str] = {}
     for item in container.get("env") or []:
         if "value" in item:
             env[item["name"]] = str(item["value"])
-        else:
-            path = ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-            if path in fields:
-                env[item["name"]] = fields[path]
+            continue
+        path = ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+        keyed = _KEYED_FIELD.fullmatch(path or "")
+        if keyed:
+            env[item["name"]] = str((meta.get(keyed[1]) or {}).get(keyed[2], ""))
+        elif path in fields:
+            env[item["name"]] = str(fields[path])
     return env
 
 

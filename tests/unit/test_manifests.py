@@ -154,6 +154,18 @@ def test_simulated_timings_match_what_the_command_does() -> None:
             assert f"sleep {seconds}" in script, f"{name}: runs {seconds}s, says {script!r}"
         if annotations.get("course.kwok/exit-code", "0") != "0":
             assert f"exit {annotations['course.kwok/exit-code']}" in script, name
+        for key, value in annotations.items():
+            # One index's own behaviour: the command tests $JOB_COMPLETION_INDEX for it.
+            what, _, index = key.removeprefix("course.kwok/").partition("-index-")
+            if not index:
+                continue
+            assert f'"$JOB_COMPLETION_INDEX" = {index}' in script, f"{name}: {key}"
+            if what == "exit-code":
+                assert f"exit {value}" in script, f"{name}: {key}"
+            elif what == "run-for":
+                assert f"sleep {value.removesuffix('s')}" in script, f"{name}: {key}"
+            else:
+                assert what == "fail-times", f"{name}: {key} is not read by the simulation"
 
 
 def test_postgres_gets_a_password_and_a_data_directory_below_the_mount() -> None:

@@ -241,3 +241,18 @@ def test_the_writer_script_loads_its_split_modules_without_the_package(tmp_path:
     loaded = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
     assert {"_course_podlogs._podlogs_writer", "_course_podlogs._shell_parse"} <= loaded
     assert not {m for m in loaded if m.split(".")[0] in ("course_helpers", "kubernetes")}
+
+
+def test_an_indexed_jobs_pod_prints_its_own_index(tmp_path: Path) -> None:
+    """JOB_COMPLETION_INDEX comes from the pod's label, as the Job controller wires it."""
+    p = pod(["sh", "-c", 'echo "task $JOB_COMPLETION_INDEX"; echo "[$IGNORED]"'])
+    p["metadata"]["labels"] = {"batch.kubernetes.io/job-completion-index": "3"}
+    label = "metadata.labels['batch.kubernetes.io/job-completion-index']"
+    missing = "metadata.annotations['batch.kubernetes.io/job-index-ignored-failure-count']"
+    p["spec"]["containers"][0]["env"] = [
+        {"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"fieldPath": label}}},
+        {"name": "IGNORED", "valueFrom": {"fieldRef": {"fieldPath": missing}}},
+    ]
+    log = _podlogs.ContainerLog(p, p["spec"]["containers"][0], tmp_path)
+    log.update(terminated(0, 0, 1), at(0), now=at(2))
+    assert texts(log.current) == ["task 3", "[]"], "a missing annotation is an empty value"
