@@ -291,7 +291,9 @@ def test_job_progress_and_event_feed_match_the_jobs_status_and_events(
     assert frame[frame["job"] == "render-frames-parallel"]["active"].max() == 3
     assert last.loc["broken-task", "failed"] == 3
     assert last.loc["broken-task", "succeeded"] == 0
-    assert progress.panel_title("broken-task") == "broken-task: Failed, 0/1, parallelism 1"
+    assert progress.panel_title("broken-task") == (
+        "broken-task: Failed (BackoffLimitExceeded), 0/1, parallelism 1"
+    )
     assert progress.panel_title("render-frames-parallel") == (
         "render-frames-parallel: Complete, 6/6, parallelism 3"
     )
@@ -310,6 +312,38 @@ def test_job_progress_and_event_feed_match_the_jobs_status_and_events(
     assert "⚠ Warning" in feed.table.value
     assert shown["last_seen"].is_monotonic_decreasing
     assert not progress.errors and not feed.errors
+
+
+def test_job_progress_shows_each_index_of_an_indexed_job_as_the_api_does(
+    namespace: str, widgets: Opened
+) -> None:
+    progress = widgets(JobProgress("transcode", namespace))
+    ch.apply("job-backoff-per-index", namespace)
+    assert ch.job_finished(namespace, "transcode", timeout=120) == "Failed"
+    job = _job(namespace, "transcode")
+    pods = ch.list_objects(
+        "Pod", namespace, label_selector="batch.kubernetes.io/job-name=transcode"
+    )
+    by_index: dict[int, list[str]] = {}
+    for pod in pods:
+        index = int(pod["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"])
+        by_index.setdefault(index, []).append(pod["metadata"]["name"])
+
+    def shown() -> bool:
+        frame = progress.index_frame()
+        return (
+            (progress.job("transcode") or {}).get("status") == job["status"]
+            and {i: sorted(p) for i, p in zip(frame["index"], frame["pods"], strict=True)}
+            == {i: sorted(p) for i, p in by_index.items()}
+            and all(s in ("succeeded", "failed") for s in frame["state"])
+        )
+
+    _converge(progress, shown, "every index's pods and final state")
+    frame = progress.index_frame()
+    assert frame["state"].tolist() == ["succeeded"] * 4 + ["failed", "succeeded"]
+    assert job["status"]["failedIndexes"] == "4"
+    assert "failed indexes: 4 · Failed: FailedIndexes" in progress.index_view.value
+    assert progress.panel_title("transcode").startswith("transcode: Failed (FailedIndexes), 5/6")
 
 
 # -- CronJob: CronJobTimeline (waits for the wall-clock minute) --------------------------------
