@@ -291,9 +291,8 @@ def test_job_progress_and_event_feed_match_the_jobs_status_and_events(
     assert frame[frame["job"] == "render-frames-parallel"]["active"].max() == 3
     assert last.loc["broken-task", "failed"] == 3
     assert last.loc["broken-task", "succeeded"] == 0
-    assert progress.panel_title("broken-task") == (
-        "broken-task: Failed (BackoffLimitExceeded), 0/1, parallelism 1"
-    )
+    assert progress.panel_title("broken-task") == "broken-task: Failed, 0/1, parallelism 1"
+    assert progress.run_lines("broken-task") == ["reason: BackoffLimitExceeded"]
     assert progress.panel_title("render-frames-parallel") == (
         "render-frames-parallel: Complete, 6/6, parallelism 3"
     )
@@ -343,7 +342,8 @@ def test_job_progress_shows_each_index_of_an_indexed_job_as_the_api_does(
     assert frame["state"].tolist() == ["succeeded"] * 4 + ["failed", "succeeded"]
     assert job["status"]["failedIndexes"] == "4"
     assert "failed indexes: 4 · Failed: FailedIndexes" in progress.index_view.value
-    assert progress.panel_title("transcode").startswith("transcode: Failed (FailedIndexes), 5/6")
+    assert progress.panel_title("transcode").startswith("transcode: Failed, 5/6")
+    assert progress.run_lines("transcode") == ["reason: FailedIndexes"]
 
 
 # -- CronJob: CronJobTimeline (waits for the wall-clock minute) --------------------------------
