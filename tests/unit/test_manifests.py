@@ -82,6 +82,9 @@ def test_job_manifests_teach_real_commands_and_simulated_timings() -> None:
         "job-parallel",
         "job-failing",
         "job-work-queue",
+        "job-deadline",
+        "job-ttl",
+        "job-suspended",
     ):
         job = _manifests.parse(_manifests.manifest(name))[0]
         template = job["spec"]["template"]
