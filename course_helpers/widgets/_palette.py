@@ -78,6 +78,9 @@ STAGES: dict[str, Style] = {
     "starting": Style(
         "scheduled → ready", OKABE_ITO["sky_blue"], "#000", "◐", "triangle-right", pattern="/"
     ),
+    "unavailable": Style(
+        "ready, not yet available", OKABE_ITO["blue"], "#fff", "◑", "circle-open", pattern="+"
+    ),
     "ready": Style("ready", OKABE_ITO["blue"], "#fff", "●", "circle", "solid"),
     "terminating": Style(
         "terminating", OKABE_ITO["grey"], "#000", "⊘", "square-open", "dashdot", pattern="x"

@@ -127,7 +127,7 @@ def test_snapshot_table() -> None:
     snap = StatefulSetOrder("web", NS, source=FIXTURE).snapshot()
     assert "times in seconds since the first pod was created" in snap.html
     assert "data-web-2" in snap.html
-    assert snap.figure is not None and len(snap.figure.data) == 5
+    assert snap.figure is not None and len(snap.figure.data) == 6  # 5 stages, deletions
 
 
 def test_live_chart_redraws_on_a_timer_so_bars_reach_now() -> None:
