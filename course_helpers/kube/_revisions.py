@@ -13,6 +13,9 @@ the hash alone for a DaemonSet pod. :func:`revisions` joins the two, as
     # web-0         2 nginx:1.28   True 2026-03-02 09:00:07+00:00
     # ...
 
+:class:`Revisions` does the same join for the live views (``PodsPerNode(revisions=True)``),
+per owner, and knows each owner's newest revision.
+
 ``kubectl rollout undo`` makes no new ControllerRevision: the controller finds
 the old one with the same template and gives it the next number (revision 3
 becomes revision 5), so a pod's revision number can change while its hash stays.
@@ -21,6 +24,7 @@ becomes revision 5), so a pod's revision number can change while its hash stays.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -60,18 +64,26 @@ def pod_revision(pod: Obj) -> str | None:
 def revision_numbers(history: Iterable[Obj]) -> dict[str, int]:
     """Map each ControllerRevision's name, and its hash, to its ``revision`` number.
 
+    A StatefulSet's ControllerRevision keeps its hash in ``controller.kubernetes.io/hash``;
+    a DaemonSet's in ``controller-revision-hash``, the label its pods carry too
+    (``pkg/controller/daemon/update.go``, ``snapshot``).
+
     Example:
         >>> revision_numbers([{"metadata": {"name": "web-6b7d", "labels":
         ...     {"controller.kubernetes.io/hash": "6b7d"}}, "revision": 3}])
         {'web-6b7d': 3, '6b7d': 3}
+        >>> revision_numbers([{"metadata": {"name": "agent-5d8f", "labels":
+        ...     {"controller-revision-hash": "5d8f"}}, "revision": 1}])
+        {'agent-5d8f': 1, '5d8f': 1}
     """
     numbers: dict[str, int] = {}
     for revision in history:
         number = int(revision.get("revision") or 0)
         numbers[name_of(revision)] = number
-        hashed = labels_of(revision).get(HASH_LABEL)
-        if hashed:
-            numbers[hashed] = number
+        for label in (HASH_LABEL, REVISION_LABEL):
+            hashed = labels_of(revision).get(label)
+            if hashed:
+                numbers[hashed] = number
     return numbers
 
 
@@ -207,3 +219,64 @@ def revisions(kind: str, name: str, namespace: str) -> pd.DataFrame:
     frame.attrs["current"] = numbers.get(str(status.get("currentRevision")))
     frame.attrs["update"] = numbers.get(str(status.get("updateRevision")))
     return frame
+
+
+# -- for live views: the revision of each pod, and the newest, per owner -----------------
+
+
+def controller_uid(obj: Obj) -> str | None:
+    """Return the uid of ``obj``'s controller (its ownerReference with controller: true)."""
+    for ref in meta(obj).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return str(ref.get("uid"))
+    return None
+
+
+@dataclass
+class Revisions:
+    """ControllerRevisions by owner: look up the revision number a pod runs.
+
+    Example:
+        >>> owner = [{"uid": "ds1", "controller": True}]
+        >>> revs = Revisions.of([
+        ...     {"metadata": {"name": "agent-5d8f", "ownerReferences": owner,
+        ...                   "labels": {"controller-revision-hash": "5d8f"}}, "revision": 1},
+        ...     {"metadata": {"name": "agent-7b9c", "ownerReferences": owner,
+        ...                   "labels": {"controller-revision-hash": "7b9c"}}, "revision": 2}])
+        >>> pod = {"metadata": {"ownerReferences": owner,
+        ...                     "labels": {"controller-revision-hash": "5d8f"}}}
+        >>> revs.revision_of(pod), revs.newest_for(pod)
+        (1, 2)
+    """
+
+    #: (owner uid, hash or name) -> revision number.
+    numbers: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: owner uid -> the highest revision number it has.
+    newest: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, revisions: Iterable[Obj]) -> Revisions:
+        """Index ControllerRevisions (objects as the API returns them)."""
+        index = cls()
+        for cr in revisions:
+            owner = controller_uid(cr)
+            if owner is None or cr.get("revision") is None:
+                continue
+            number = int(cr["revision"])
+            for key in (name_of(cr), *(labels_of(cr).get(k) for k in (HASH_LABEL, REVISION_LABEL))):
+                if key:
+                    index.numbers[(owner, key)] = number
+            index.newest[owner] = max(index.newest.get(owner, 0), number)
+        return index
+
+    def revision_of(self, pod: Obj) -> int | None:
+        """Return the revision number ``pod`` runs, or None (no label, or not known yet)."""
+        owner, key = controller_uid(pod), labels_of(pod).get(REVISION_LABEL)
+        if owner is None or not key:
+            return None
+        return self.numbers.get((owner, key))
+
+    def newest_for(self, pod: Obj) -> int | None:
+        """Return the newest revision of ``pod``'s controller, or None."""
+        owner = controller_uid(pod)
+        return None if owner is None else self.newest.get(owner)

@@ -13,7 +13,6 @@ import pandas as pd
 
 from ..kube._objects import (
     completion_index,
-    condition,
     controller_of,
     labels_of,
     match_selector,
@@ -24,18 +23,23 @@ from ..kube._objects import (
     pod_ready,
     statefulset_ordinal,
 )
+from ..kube._revisions import Revisions
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._palette import CARD_CSS, FONT, INK_CSS, OKABE_ITO, PHASES, Style, chip, escape, phase_style
+from ._palette import CARD_CSS, FONT, INK_CSS, PHASES, escape
+from ._pods_html import (
+    TILE_CSS,
+    UNSCHEDULED,
+    node_state,
+    pod_chip,
+    pod_order,
+    revision_counts,
+    tile,
+)
 
 INK = INK_CSS
-UNSCHEDULED = "not scheduled"
 #: More shown columns (nodes, and "not scheduled") than this: the compact form, a grid of tiles.
 COMPACT_ABOVE = 12
-#: A tile's width (pixels): about nine tiles a row in a notebook at 1024 pixels.
-TILE_PX = 92
-#: At most this many pods named in a tile's hover text.
-TILE_LISTED = 12
 ZONE_LABEL = "topology.kubernetes.io/zone"
 DISK_LABEL = "course.dev/disk"
 
@@ -49,6 +53,8 @@ FRAME_COLUMNS = [
     "owner_name",
     "ordinal",
     "completion_index",
+    "revision",
+    "updated",
 ]
 
 
@@ -74,12 +80,20 @@ class PodsPerNode(LiveWidget):
     ...), a red dashed border for a node that is not Ready or gone, and above
     the grid how many nodes have how many pods. Hover a tile for its pods.
 
+    With ``revisions=True`` every pod of a DaemonSet or StatefulSet also shows
+    the revision it runs (the number ``kubectl rollout history`` lists, read
+    from its ``controller-revision-hash`` label and the ControllerRevisions), as
+    a badge "rev 2 · updated" (solid border) or "rev 1 · old" (dashed); a
+    tile lists its nodes' revisions (r1 r2), and the status line counts pods
+    per revision, so a rolling update shows node by node as it moves.
+
     Args:
         namespace: only pods of this namespace (None: all namespaces).
         owner: only pods whose controller is this, as ``"Kind/name"`` or ``"name"``.
         selector: only pods matching this label selector, e.g. ``"app=web"``.
         compact: True or False to force the tiles or the cards; None (default)
             chooses by size.
+        revisions: show which revision each pod runs (watches ControllerRevisions too).
         **options: ``source``, ``recorder``, ``api_client``, ``loop``,
             ``max_rate``, ``clock``, as for every widget (see ``LiveWidget``);
             ``source="demo.jsonl.gz"`` builds it offline from a recording.
@@ -88,6 +102,7 @@ class PodsPerNode(LiveWidget):
         >>> pods = PodsPerNode("demo", owner="DaemonSet/log-agent")  # doctest: +SKIP
         >>> pods  # displays the live cards  # doctest: +SKIP
         >>> pods.to_frame()[["node", "pod", "phase"]]  # doctest: +SKIP
+        >>> ch.PodsPerNode(ns, owner="DaemonSet/log-collector", revisions=True)  # doctest: +SKIP
 
     """
 
@@ -98,11 +113,14 @@ class PodsPerNode(LiveWidget):
         selector: str | None = None,
         *,
         compact: bool | None = None,
+        revisions: bool = False,
         **options: Unpack[WidgetOptions],
     ) -> None:
         self.owner = _parse_owner(owner)
         self.selector = selector
         self.compact = compact
+        self.show_revisions = revisions
+        self._revisions = Revisions()
         match_selector({}, selector)  # fail early on a selector we cannot read
         # Pods by the column they show in (node name or UNSCHEDULED), and each column's HTML
         # as last drawn in each form (cards, tiles); a change drops its columns' HTML.
@@ -121,14 +139,21 @@ class PodsPerNode(LiveWidget):
         return [self.status, self.board]
 
     def _specs(self) -> list[WatchSpec]:
-        return [
+        specs = [
             WatchSpec("Pod", self.namespace, label_selector=self.selector),
             WatchSpec("Node", None),
         ]
+        if self.show_revisions:
+            specs.append(WatchSpec("ControllerRevision", self.namespace))
+        return specs
 
     def _accepts(self, event: WatchEvent) -> bool:
         if event.kind == "Node":
             return True
+        if event.kind == "ControllerRevision":
+            return self.show_revisions and (
+                not self.namespace or meta(event.object).get("namespace") == self.namespace
+            )
         if event.kind != "Pod":
             return False
         pod = event.object
@@ -144,6 +169,11 @@ class PodsPerNode(LiveWidget):
         return True
 
     def _observe(self, event: WatchEvent, old: Obj | None) -> None:
+        if event.kind == "ControllerRevision":
+            # Rare (one per rollout): index them again and redraw every card.
+            self._revisions = Revisions.of(self.objects.get("ControllerRevision", {}).values())
+            self._html.clear()
+            return
         if event.kind == "Node":
             self._dirty(event.name)
             if old is None or event.type == "DELETED":
@@ -182,6 +212,7 @@ class PodsPerNode(LiveWidget):
         self._names = None
         self._phase_of.clear()
         self._phases = {"": 0}
+        self._revisions = Revisions()
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -201,7 +232,7 @@ class PodsPerNode(LiveWidget):
     def columns(self) -> list[tuple[str, list[Obj]]]:
         """Return the shown columns in order: (node name or "not scheduled", its pods)."""
         return [
-            (name, sorted(self._by_node.get(name, {}).values(), key=_pod_order))
+            (name, sorted(self._by_node.get(name, {}).values(), key=pod_order))
             for name in self._column_names()
         ]
 
@@ -232,18 +263,37 @@ class PodsPerNode(LiveWidget):
                         "owner_name": owner[1],
                         "ordinal": statefulset_ordinal(pod),
                         "completion_index": completion_index(pod),
+                        **self._revision_columns(pod),
                     }
                 )
         frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
-        for column in ("ordinal", "completion_index"):
+        for column in ("ordinal", "completion_index", "revision"):
             frame[column] = frame[column].astype("Int64")
+        frame["updated"] = frame["updated"].astype("boolean")
         return frame
+
+    def _revision_columns(self, pod: Obj) -> dict[str, Any]:
+        """Return a pod's revision and whether it is the newest (None without ``revisions``)."""
+        if not self.show_revisions:
+            return {"revision": None, "updated": None}
+        number = self._revisions.revision_of(pod)
+        newest = self._revisions.newest_for(pod)
+        return {"revision": number, "updated": None if number is None else number == newest}
+
+    def revision_summary(self) -> str:
+        """Say how many shown pods run each revision ("" without ``revisions``)."""
+        if not self.show_revisions:
+            return ""
+        pods = [p for column in self._by_node.values() for p in column.values()]
+        return revision_counts(pods, self._revisions)
 
     def _summary(self) -> str:
         pods = len(self.objects.get("Pod", {}))
         detail = ", ".join(f"{n} {p}" for p, n in sorted(self._phases.items()) if p and n)
         nodes = len(self.objects.get("Node", {}))
-        return f"{nodes} nodes · {pods} pods" + (f" ({detail})" if detail else "")
+        text = f"{nodes} nodes · {pods} pods" + (f" ({detail})" if detail else "")
+        revisions = self.revision_summary()
+        return text + (f" · {revisions}" if revisions else "")
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -257,6 +307,7 @@ class PodsPerNode(LiveWidget):
         names = self._column_names()
         compact = self.is_compact()
         nodes = self.objects.get("Node", {})
+        revisions = self._revisions if self.show_revisions else None
         parts = []
         for name in names:
             html = self._html.get((name, compact))
@@ -264,9 +315,9 @@ class PodsPerNode(LiveWidget):
                 node = nodes.get(("", name))
                 pods = list(self._by_node.get(name, {}).values())
                 if compact:  # a count, and the first few names on hover
-                    html = _tile(name, node, sorted(pods, key=name_of))
+                    html = tile(name, node, sorted(pods, key=name_of), revisions)
                 else:
-                    html = self._card(name, node, sorted(pods, key=_pod_order))
+                    html = self._card(name, node, sorted(pods, key=pod_order))
                 self._html[(name, compact)] = html
             parts.append(html)
         if not parts:
@@ -290,9 +341,16 @@ class PodsPerNode(LiveWidget):
             for pods, nodes in sorted(spread.items())
         )
         key = " ".join(f"{st.symbol} {st.label}" for st in PHASES.values() if st.label != "Unknown")
+        revisions = self.revision_summary()
+        by_revision = (
+            f'<div class="course-revisions">pods by revision: {escape(revisions)} '
+            "(r1 r2 on a tile: the revisions its pods run)</div>"
+            if revisions
+            else ""
+        )
         return (
             f'<div style="font-family:{FONT};font-size:13px;margin:2px 0 6px 0">'
-            f"<b>{escape(counts or 'no nodes')}</b>"
+            f"<b>{escape(counts or 'no nodes')}</b>{by_revision}"
             f'<div style="color:{INK};font-size:12px">one tile per node, pods by phase: '
             f"{escape(key)} · red dashed border: node not Ready or gone</div></div>"
         )
@@ -302,13 +360,14 @@ class PodsPerNode(LiveWidget):
             head = f"<b>{escape(UNSCHEDULED)}</b>"
             facts = "waiting for the scheduler"
         else:
-            head = f"<b>{escape(name)}</b> {_node_state(node)}"
+            head = f"<b>{escape(name)}</b> {node_state(node)}"
             labels = labels_of(node) if node else {}
             facts = " · ".join(
                 escape(v) for v in (labels.get(ZONE_LABEL), labels.get(DISK_LABEL)) if v
             )
         count = f"{len(pods)} pod" + ("" if len(pods) == 1 else "s")
-        chips = "".join(f'<div style="margin:3px 0">{_pod_chip(p)}</div>' for p in pods)
+        revisions = self._revisions if self.show_revisions else None
+        chips = "".join(f'<div style="margin:3px 0">{pod_chip(p, revisions)}</div>' for p in pods)
         border = "border-style:dashed;" if name == UNSCHEDULED or node is None else ""
         return (
             f'<div class="course-node" data-node="{escape(name)}" style="{CARD_CSS};{border}">'
@@ -323,92 +382,3 @@ def _column_of(pod: Obj) -> str:
     """Return the column a pod shows in: its node's name, or UNSCHEDULED."""
     node = (pod.get("spec") or {}).get("nodeName")
     return str(node) if node else UNSCHEDULED
-
-
-def _tile(name: str, node: Obj | None, pods: list[Obj]) -> str:
-    """Return a node's compact tile: its name, and its pods counted by phase."""
-    phases: dict[str, int] = {}
-    for pod in pods:
-        phase = pod_phase(pod)
-        phases[phase] = phases.get(phase, 0) + 1
-    counts = " ".join(
-        f'<b style="color:{phase_style(p).color}">{phase_style(p).symbol}&#8239;{n}</b>'
-        for p, n in sorted(phases.items())
-    )
-    if name == UNSCHEDULED:
-        state, bad = "waiting for the scheduler", True
-    elif node is None:
-        state, bad = "node gone", True
-    else:
-        ready = condition(node, "Ready")
-        bad = ready is None or ready.get("status") != "True"
-        state = "NotReady" if bad else "Ready"
-        if (node.get("spec") or {}).get("unschedulable"):
-            state += ", cordoned"
-    listing = ", ".join(f"{name_of(p)} ({pod_phase(p)})" for p in pods[:TILE_LISTED]) or "no pods"
-    if len(pods) > TILE_LISTED:
-        listing += f", and {len(pods) - TILE_LISTED} more"
-    title = f"{name}: {state}; {len(pods)} pod{'s' if len(pods) != 1 else ''}: {listing}"
-    mark, bad_class = ("<i>✗ </i>", " course-bad") if bad else ("", "")
-    return (
-        f'<div class="course-node course-tile{bad_class}" data-node="{escape(name)}" '
-        f'data-pods="{len(pods)}" title="{escape(title)}"><div>{mark}{escape(name)}</div>'
-        f"<div>{counts or '&#8211;'}</div></div>"
-    )
-
-
-#: The tiles' look, once per board rather than on each of hundreds of tiles.
-TILE_CSS = (
-    "<style>.course-tile{box-sizing:border-box;"
-    f"width:{TILE_PX}px;border:1px solid var(--jp-border-color1, #c0c0c0);border-radius:4px;"
-    "padding:2px 4px;background:var(--jp-layout-color1, transparent);"
-    "color:var(--jp-ui-font-color1, inherit);font-size:12px;line-height:16px}"
-    ".course-tile>div:first-child{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
-    f".course-tile.course-bad{{border:2px dashed {OKABE_ITO['vermillion']}}}"
-    f".course-tile i{{font-style:normal;color:{OKABE_ITO['vermillion']}}}</style>"
-)
-
-
-def _pod_order(pod: Obj) -> tuple[Any, ...]:
-    owner = controller_of(pod) or ("", "")
-    number = statefulset_ordinal(pod)
-    if number is None:
-        number = completion_index(pod)
-    return (owner, -1 if number is None else number, natural_key(name_of(pod)))
-
-
-def _pod_chip(pod: Obj) -> str:
-    phase = pod_phase(pod)
-    style = phase_style(phase)
-    text = f"{name_of(pod)} · {phase}"
-    if phase == "Running" and not pod_ready(pod):
-        text += " (not ready)"
-        style = Style(
-            style.label, style.color, style.text_color, "▷", style.marker, border="dashed"
-        )
-    owner = controller_of(pod)
-    detail = ""
-    if owner:
-        detail = f"{owner[0]}/{owner[1]}"
-        ordinal, index = statefulset_ordinal(pod), completion_index(pod)
-        if ordinal is not None:
-            detail += f" · ordinal {ordinal}"
-        if index is not None:
-            detail += f" · index {index}"
-    title = f"{meta(pod).get('namespace')}/{name_of(pod)}: {phase}"
-    line = f'<div style="color:{INK};font-size:11px;padding-left:4px">{escape(detail)}</div>'
-    return chip(text, style, title) + (line if detail else "")
-
-
-def _node_state(node: Obj | None) -> str:
-    if node is None:
-        return f'<span style="color:{OKABE_ITO["vermillion"]}">✗ node gone</span>'
-    ready = condition(node, "Ready")
-    marks = []
-    if ready is not None and ready.get("status") == "True":
-        marks.append(f'<span style="color:{OKABE_ITO["bluish_green"]}">✓ Ready</span>')
-    else:
-        marks.append(f'<span style="color:{OKABE_ITO["vermillion"]}">✗ NotReady</span>')
-    if (node.get("spec") or {}).get("unschedulable"):
-        marks.append(f'<span style="color:{INK}">⊘ cordoned</span>')
-    return " ".join(marks)

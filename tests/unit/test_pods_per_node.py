@@ -9,7 +9,7 @@ from pathlib import Path
 from fakes import DATA, ScriptedSource, recording
 
 from course_helpers.kube._watch import WatchEvent, active_watchers, stop_watchers
-from course_helpers.widgets import PodsPerNode, Replay, _pods
+from course_helpers.widgets import PodsPerNode, Replay, _pods, _pods_html
 from course_helpers.widgets._palette import PHASES
 
 NS = "course-daemonsets"
@@ -188,7 +188,8 @@ def test_the_docs_name_the_symbols_the_chips_show() -> None:
     assert listed == {phase: PHASES[phase].symbol for phase in listed}
     assert "▷" in doc, "the not-ready mark is documented too"
     # ⏻ was dropped for ⊘: no installed font draws it
-    assert "⏻" not in Path(_pods.__file__).read_text(encoding="utf-8")
+    for module in (_pods, _pods_html):
+        assert "⏻" not in Path(module.__file__).read_text(encoding="utf-8")
 
 
 def _many_nodes(nodes: int, pending_on: int | None = None) -> list[WatchEvent]:
