@@ -162,31 +162,53 @@ def _history(kind: str, name: str, namespace: str, labels: str) -> list[Obj]:
     return owned(found, kind, name)
 
 
-def revision_history(kind: str, name: str, namespace: str) -> pd.DataFrame:
+def revision_history(kind: str, name: str, namespace: str, *, pods: bool = False) -> pd.DataFrame:
     """Return a StatefulSet's or DaemonSet's ControllerRevisions, by revision number.
 
     What ``kubectl rollout history`` lists, with each revision's object name
-    and the images of its pod template. Columns: ``revision``, ``name``, ``image``.
+    and the images of its pod template. Columns: ``revision``, ``name``, ``image``;
+    with ``pods=True`` also ``pods``, how many of the workload's pods (not
+    being deleted) run each revision: a DaemonSet's rollout, at a glance.
 
     Example:
         >>> ch.revision_history("StatefulSet", "web", ns)  # doctest: +SKIP
            revision            name       image
         0         1  web-7d695c9644  nginx:1.27
+        >>> ch.revision_history("DaemonSet", "log-collector", ns, pods=True)  # doctest: +SKIP
+           revision                      name                  image  pods
+        0         1  log-collector-769d4c8b95  fluent/fluent-bit:3.2     0
+        1         2  log-collector-5b9f8d7c6d  fluent/fluent-bit:4.0     3
 
     Raises:
         WaitFailed: ``kind/name`` does not exist.
         ValueError: ``kind`` keeps no revisions of its pods.
     """
     kind, _, labels = _workload(kind, name, namespace)
+    history = _history(kind, name, namespace, labels)
     rows = [
         {
             "revision": int(rev.get("revision") or 0),
             "name": name_of(rev),
             "image": images(((rev.get("data") or {}).get("spec") or {}).get("template") or {}),
         }
-        for rev in _history(kind, name, namespace, labels)
+        for rev in history
     ]
-    frame = pd.DataFrame(rows, columns=["revision", "name", "image"])
+    columns = ["revision", "name", "image"]
+    if pods:
+        say(f"kubectl get pods -l {labels} -L {REVISION_LABEL} -n {namespace}")
+        numbers = revision_numbers(history)
+        live = [
+            p
+            for p in owned(
+                list_objects("Pod", namespace, label_selector=labels or None), kind, name
+            )
+            if not meta(p).get("deletionTimestamp")
+        ]
+        running = [numbers.get(pod_revision(p) or "") for p in live]
+        for row, rev in zip(rows, history, strict=True):
+            row["pods"] = running.count(int(rev.get("revision") or 0))
+        columns.append("pods")
+    frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values("revision", ignore_index=True)
 
 

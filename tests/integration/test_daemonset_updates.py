@@ -41,11 +41,12 @@ def _ready_nodes() -> set[str]:
 def _by_revision(kind: str, name: str, namespace: str) -> dict[int, tuple[int, str]]:
     """Return {revision: (how many pods run it, its template's image)}, read from the cluster."""
     pods = ch.revisions(kind, name, namespace)
-    history = ch.revision_history(kind, name, namespace)
     assert not pods["revision"].isna().any(), pods
-    counts = pods["revision"].value_counts().to_dict()
-    rows = history.itertuples()
-    return {int(r.revision): (int(counts.get(r.revision, 0)), str(r.image)) for r in rows}
+    history = ch.revision_history(kind, name, namespace, pods=True)
+    counted = {int(r.revision): (int(r.pods), str(r.image)) for r in history.itertuples()}
+    per_pod = pods["revision"].value_counts().to_dict()
+    assert {n: c for n, (c, _) in counted.items() if c} == per_pod, "the two readouts agree"
+    return counted
 
 
 def test_surge_rollout_then_undo_gives_the_old_template_the_next_number(namespace: str) -> None:
