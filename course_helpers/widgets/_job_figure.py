@@ -7,6 +7,7 @@ The layout's annotations are the panel titles, then two target labels per panel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ._job_layout import (
@@ -27,7 +28,7 @@ from ._job_layout import (
     label_spot,
     y_range,
 )
-from ._job_runs import DELETED, SUSPENDED, JobRun, Sample
+from ._job_runs import DEADLINE, DELETED, SUSPENDED, JobRun, Sample
 from ._palette import COUNTERS, GRID, INK, OKABE_ITO, OUTCOMES, chart_layout
 
 #: The two target lines of each panel, drawn after its counters: (name, colour, dash).
@@ -48,6 +49,8 @@ EARLIER_OPACITY = 0.4
 EARLIER = "earlier run"
 #: Opacity of the band over a suspended stretch.
 SUSPENDED_OPACITY = 0.18
+#: A vertical line's top, for the label placement: above every level.
+WALL_TOP = 1 << 30
 
 
 def build_figure(jobs: list[str]) -> Any:
@@ -140,6 +143,9 @@ def panel_shapes(
 ) -> list[dict[str, Any]]:
     """Return panel ``i``'s shapes: a band over each suspended stretch, a line at a deletion.
 
+    And a dashed line at the current run's deadline (``activeDeadlineSeconds`` after
+    ``startTime``, as the Job controller counts) once the axis reaches it.
+
     Each kind gets one legend entry, from the first shape of it drawn (``in_legend``
     holds the kinds already there, and gets this panel's).
     """
@@ -167,6 +173,11 @@ def panel_shapes(
             grey = OUTCOMES["Removed"]
             line = {"color": grey.color, "dash": grey.dash, "width": TARGET_LINE_PX}
             shapes.append({**axes, "type": "line", "name": DELETED, "x0": x, "x1": x, "line": line})
+    deadline = runs[-1].deadline if runs else None
+    if deadline is not None and deadline - t0 <= right:
+        x = deadline - t0
+        line = {"color": OUTCOMES["Failed"].color, "dash": "dash", "width": TARGET_LINE_PX}
+        shapes.append({**axes, "type": "line", "name": DEADLINE, "x0": x, "x1": x, "line": line})
     for shape in shapes:
         shape["legendgroup"] = shape["name"]
         shape["showlegend"] = shape["name"] not in in_legend
@@ -190,10 +201,13 @@ def place_labels(
     t0: float,
     right: float,
     seconds_per_px: float,
+    walls: Sequence[float] = (),
 ) -> float:
     """Label panel ``i``'s target lines just above them; return the pixels they need there.
 
-    ``panels`` is the number of panels (their titles come first in the annotations).
+    ``panels`` is the number of panels (their titles come first in the annotations);
+    ``walls`` are the x of the panel's vertical lines (a deletion, a deadline), which
+    cross every level, so no label sits on them either.
     """
     completions, parallelism = levels
     texts = [f"completions = {completions}", f"parallelism = {parallelism}"]
@@ -212,6 +226,7 @@ def place_labels(
             for samples in runs
             for counter in COUNTERS
         ]
+        steps += [[(x, -1), (x, WALL_TOP)] for x in walls]
         if not label_fits(steps, level, right, width):
             # No stretch of the line is free for it (a narrow panel): the panel title
             # and the legend say the value; a label on the data would hide it.

@@ -17,6 +17,8 @@ from ._palette import OUTCOMES
 #: was deleted (⊖, as in CronJobTimeline).
 SUSPENDED = "suspended"
 DELETED = f"{OUTCOMES['Removed'].symbol} deleted"
+#: Legend name of the line at ``startTime + activeDeadlineSeconds``.
+DEADLINE = "deadline"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class JobRun:
     #: Stretches with ``spec.suspend`` true, (from, to) in epoch seconds; to is None while
     #: it lasts.
     suspended: list[tuple[float, float | None]] = field(default_factory=list)
+    #: ``status.startTime + spec.activeDeadlineSeconds`` (epoch seconds), when the Job has a
+    #: deadline and a start: the controller fails it then. None while suspended (no startTime).
+    deadline: float | None = None
 
     def note(self, job: Obj) -> None:
         """Take the targets, times, state and failure reason from the Job as last seen."""
@@ -66,6 +71,8 @@ class JobRun:
             if finished is None and cond and cond.get("status") == "True":
                 finished = parse_time(cond.get("lastTransitionTime"))
         self.started = started.timestamp() if started else self.started
+        seconds = spec.get("activeDeadlineSeconds")
+        self.deadline = started.timestamp() + int(seconds) if started and seconds else None
         self.finished = finished.timestamp() if finished else None
         self.state = job_state(job)
         # FailureTarget comes first: the controller decided, and is stopping the pods.

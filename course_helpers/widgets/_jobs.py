@@ -286,7 +286,8 @@ class JobProgress(LiveWidget):
         with self.figure.batch_update():
             for i, name in enumerate(self.jobs):
                 right = self._panel_end(name, t0)
-                shapes += panel_shapes(i, self.runs[name], t0, right, in_legend)
+                panel = panel_shapes(i, self.runs[name], t0, right, in_legend)
+                shapes += panel
                 samples = self.series[name]
                 xs = [s.t - t0 for s in samples]
                 traces = self.figure.data[i * TRACES_PER_JOB : (i + 1) * TRACES_PER_JOB]
@@ -305,7 +306,10 @@ class JobProgress(LiveWidget):
                 completions, parallelism = self.targets(name)
                 levels = [completions, parallelism if self.runs[name] else None]
                 runs = [r.samples for r in self.runs[name]]
-                room = place_labels(self.figure, cols, i, levels, runs, t0, right, right / panel_px)
+                walls = [s["x0"] for s in panel if s["type"] == "line"]
+                room = place_labels(
+                    self.figure, cols, i, levels, runs, t0, right, right / panel_px, walls
+                )
                 counts = [
                     n
                     for r in self.runs[name]

@@ -63,8 +63,13 @@ def test_a_job_past_its_deadline_is_stopped_and_failed(namespace: str) -> None:
         _converge(progress, lambda: progress.runs["slow-report"][-1].state == "Failed", "Failed")
         assert progress.panel_title("slow-report") == "slow-report: Failed, 0/2, parallelism 2"
         assert progress.run_lines("slow-report") == ["reason: DeadlineExceeded"]
-        assert progress.to_frame()["failed"].iloc[-1] == 2
-        assert progress.to_frame()["active"].max() == 2
+        frame = progress.to_frame()
+        assert frame["failed"].iloc[-1] == 2 and frame["active"].max() == 2
+        # the dashed deadline line: startTime + 6 s; active drops to 0 after it, not before
+        (line,) = [s for s in progress.figure.layout.shapes if s.name == "deadline"]
+        running = frame[frame["active"] == 2]["t"].min()
+        stopped = frame[(frame["t"] > running) & (frame["active"] == 0)]["t"].min()
+        assert running < line.x0 <= stopped + 0.1, (running, line.x0, stopped)
 
 
 def test_a_finished_job_is_deleted_with_its_pod_after_its_ttl(namespace: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from course_helpers.kube._watch import WatchEvent
 from course_helpers.widgets import JobProgress
-from course_helpers.widgets._jobs import DELETED, SUSPENDED
+from course_helpers.widgets._job_runs import DEADLINE, DELETED, SUSPENDED
 
 NS = "course-jobs"
 #: The events' clock: seconds since this moment.
@@ -31,8 +31,12 @@ def _cond(kind: str, t: float, reason: str, status: str = "True") -> Obj:
     return {"type": kind, "status": status, "reason": reason, "lastTransitionTime": _time(t)}
 
 
-def _job(name: str, *, suspend: bool = False, completions: int = 2, **status: Any) -> Obj:
-    spec = {"completions": completions, "parallelism": 2, "suspend": suspend}
+def _job(
+    name: str, *, suspend: bool = False, completions: int = 2, deadline: int = 0, **status: Any
+) -> Obj:
+    spec: Obj = {"completions": completions, "parallelism": 2, "suspend": suspend}
+    if deadline:
+        spec["activeDeadlineSeconds"] = deadline
     meta = {"name": name, "namespace": NS, "uid": f"uid-{name}"}
     return {"kind": "Job", "metadata": meta, "spec": spec, "status": status}
 
@@ -52,14 +56,15 @@ def _deadline_events() -> list[WatchEvent]:
     return _events(
         name,
         [
-            (0, _job(name, active=2, startTime=_time(0))),
-            (2, _job(name, active=2, ready=2, startTime=_time(0))),
+            (0, _job(name, deadline=10, active=2, startTime=_time(0))),
+            (2, _job(name, deadline=10, active=2, ready=2, startTime=_time(0))),
             # the controller decides, and deletes the pods: they count as failed
-            (10, _job(name, terminating=2, startTime=_time(0), conditions=[target])),
+            (10, _job(name, deadline=10, terminating=2, startTime=_time(0), conditions=[target])),
             (
                 11,
                 _job(
                     name,
+                    deadline=10,
                     failed=2,
                     startTime=_time(0),
                     conditions=[target, _cond("Failed", 11, reason)],
@@ -71,7 +76,15 @@ def _deadline_events() -> list[WatchEvent]:
 
 def test_a_job_past_its_deadline_says_why_it_failed() -> None:
     events = _deadline_events()
-    progress = JobProgress("slow-report", NS, source=events[:3])
+    progress = JobProgress("slow-report", NS, source=events[:2])
+    assert progress.runs["slow-report"][0].deadline == T0 + 10
+    assert progress.figure.layout.shapes == (), (
+        "the deadline is not drawn before the axis gets there"
+    )
+    progress.feed(events[2:3])
+    (line,) = progress.figure.layout.shapes
+    assert (line.type, line.name, line.x0, line.x1) == ("line", DEADLINE, 10, 10)
+    assert line.yref == "y domain" and line.showlegend
     # FailureTarget: the pods are being stopped, the Job is not Failed yet
     assert progress.panel_title("slow-report").startswith("slow-report: Failing, 0/2")
     assert progress.run_lines("slow-report") == ["reason: DeadlineExceeded"]
@@ -83,7 +96,7 @@ def test_a_job_past_its_deadline_says_why_it_failed() -> None:
     frame = progress.to_frame()
     assert frame[["active", "failed"]].values.tolist()[-1] == [0, 2]
     assert "Failed (DeadlineExceeded)" in progress.snapshot().html
-    assert progress.figure.layout.shapes == (), "no suspension, no deletion: nothing else drawn"
+    assert [s.name for s in progress.figure.layout.shapes] == [DEADLINE], "and nothing else"
 
 
 def _suspend_events() -> list[WatchEvent]:
@@ -191,3 +204,7 @@ def test_a_job_its_ttl_deleted_keeps_its_lines_and_a_mark_where_it_went() -> Non
     panel = {t.name: t for t in progress.figure.data}
     assert panel["completions (target)"].x == pytest.approx((0, 8.4)), "the axis runs to it"
     assert "Complete, deleted" in progress.snapshot().html
+    # the target label moves off the deletion line at the panel's right end
+    label = progress.figure.layout.annotations[1]
+    assert label.text == "completions = 1"
+    assert label.xanchor == "center" and label.x < 8.4
