@@ -1,9 +1,14 @@
-"""CronJobTimeline: schedule ticks, the Job each tick created, and what became of it."""
+"""CronJobTimeline: schedule ticks, the Job each tick created, and what became of it.
+
+One CronJob, or several side by side on one time axis (the same schedule with
+different ``concurrencyPolicy``, say). What it knows of each CronJob is a
+:class:`~course_helpers.widgets._cron_track.CronTrack`; how it draws them is
+:mod:`~course_helpers.widgets._cron_draw`.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
 
@@ -11,20 +16,37 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..kube._cron import CronSchedule
-from ..kube._objects import (
-    CRONJOB_SCHEDULED_ANNOTATION,
-    condition,
-    meta,
-    name_of,
-    natural_key,
-    owned_by,
-    parse_time,
-    uid_of,
-)
+from ..kube._objects import meta, owned_by
 from ..kube._watch import Obj, WatchEvent
+from . import _cron_draw as draw
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._cron_ticks import FiredTicks, ScheduleZone, schedule_zone
-from ._palette import INK, OKABE_ITO, OUTCOMES, chart_layout, escape, html_table
+from ._cron_draw import DELETED_TRACE, MIN_RUN_FRACTION, REMOVAL_TRACE, SCHEDULE_ROW
+from ._cron_ticks import ScheduleZone
+from ._cron_track import (
+    BY_HISTORY_LIMIT,
+    DELETED_RUNNING,
+    HISTORY_WINDOW,
+    REPLACED,
+    WITH_CRONJOB,
+    CronTrack,
+    Run,
+)
+from ._palette import OUTCOMES, chart_layout, escape
+
+__all__ = [
+    "BY_HISTORY_LIMIT",
+    "DELETED_RUNNING",
+    "DELETED_TRACE",
+    "FRAME_COLUMNS",
+    "HISTORY_WINDOW",
+    "MIN_RUN_FRACTION",
+    "REMOVAL_TRACE",
+    "REPLACED",
+    "SCHEDULE_ROW",
+    "WITH_CRONJOB",
+    "CronJobTimeline",
+    "Run",
+]
 
 FRAME_COLUMNS = [
     "job",
@@ -35,84 +57,34 @@ FRAME_COLUMNS = [
     "removed",
     "removed_at",
     "removed_by",
+    "cronjob",
+    "manual",
 ]
-SCHEDULE_ROW = "schedule"
-#: Fired ticks older than this are not drawn (a CronJob may be weeks old).
-HISTORY_WINDOW = timedelta(hours=3)
-#: The shortest bar drawn, as a fraction of the time axis (about 8 pixels of a 700-pixel
-#: axis): a run of 2 s on a 4-minute axis stays visible on a projector.
-MIN_RUN_FRACTION = 0.012
-#: Why a Job went: pruned by the CronJob's history limits, or deleted with the CronJob.
-BY_HISTORY_LIMIT = "history limit"
-WITH_CRONJOB = "CronJob deleted"
-#: Trace names after the outcome ones: the removals, and the CronJob's deletion.
-REMOVAL_TRACE = "Removed"
-DELETED_TRACE = "CronJob deleted"
-
-
-@dataclass
-class Run:
-    """One Job a CronJob created, as far as the widget has seen it."""
-
-    job: str
-    uid: str
-    scheduled: datetime | None
-    started: datetime | None = None
-    finished: datetime | None = None
-    outcome: str = "Running"
-    removed_at: datetime | None = None
-    #: BY_HISTORY_LIMIT or WITH_CRONJOB once removed.
-    removed_by: str | None = None
-
-    def duration(self) -> float | None:
-        """Return how long the run took or has taken so far (seconds), if it started."""
-        if self.started is None or self.finished is None:
-            return None
-        return max(0.0, (self.finished - self.started).total_seconds())
-
-
-def _scheduled_time(cronjob: str, job: Obj) -> datetime | None:
-    annotations = meta(job).get("annotations") or {}
-    stamp = parse_time(annotations.get(CRONJOB_SCHEDULED_ANNOTATION))
-    if stamp:
-        return stamp
-    # The controller names Jobs <cronjob>-<minutes since the epoch of the scheduled time>.
-    match = re.fullmatch(re.escape(cronjob) + r"-(\d+)", name_of(job))
-    if match:
-        return datetime.fromtimestamp(int(match.group(1)) * 60, UTC)
-    return parse_time(meta(job).get("creationTimestamp"))
-
-
-def _outcome(job: Obj) -> tuple[str, datetime | None]:
-    status = job.get("status") or {}
-    for kind in ("Complete", "Failed"):
-        cond = condition(job, kind)
-        if cond and cond.get("status") == "True":
-            finished = parse_time(status.get("completionTime")) if kind == "Complete" else None
-            return kind, finished or parse_time(cond.get("lastTransitionTime"))
-    return "Running", None
 
 
 class CronJobTimeline(LiveWidget):
-    """A CronJob's schedule ticks, the Job created at each, its outcome, and its removal.
+    """CronJobs' schedule ticks, the Job created at each, its outcome, and its removal.
 
-    The top row marks when the schedule fired (filled) and will fire next
-    (open); below, one row per Job runs from its start to its end, drawn by
-    outcome (Complete ✓, Failed ✗, Running ▶); a bar is never narrower than
-    about 8 pixels, so a run of seconds shows on an axis of minutes. A Job
-    that is removed keeps its bar, with a grey dotted tail to the moment it
-    went (⊖): pruned by the history limits, or deleted with the CronJob. When
-    the CronJob itself is deleted the chart keeps its schedule row and its
-    runs, marks the deletion (⊠) and says in the title what went with it; a
-    suspended CronJob draws no future ticks. The time axis is UTC; the ticks
-    are computed in the zone the controller reads the schedule in: ``spec.timeZone`` when set, else
-    kube-controller-manager's own zone (UTC on the embedded cluster, from
-    ``ch.connect()``); when that is unknown (your own cluster, or a recording)
-    they are drawn for UTC and the title says so. Hover a tick for its time there.
+    Each CronJob has a row of ticks, filled where the schedule fired and open
+    where it will fire next; below it one row per Job runs from its start to its
+    end, drawn by outcome (Complete ✓, Failed ✗, Running ▶); a bar is never
+    narrower than about 8 pixels, so a run of seconds shows on an axis of minutes.
+    A run that started well after its tick (``concurrencyPolicy: Forbid`` holds a
+    tick back while the previous run goes on) has a dotted lead-in from its tick.
+    A Job that is removed keeps its bar, with a grey dotted tail to the moment it
+    went (⊖): pruned by the history limits, deleted while running by the next tick
+    (``Replace``), or deleted with the CronJob. Manual runs (``kubectl create job
+    --from=cronjob/...``) are drawn too, and said to be manual. When a CronJob is
+    deleted the chart keeps its ticks and runs and marks the deletion (⊠); a
+    suspended CronJob draws no future ticks. The time axis is UTC; the ticks are
+    computed in the zone the controller reads the schedule in: ``spec.timeZone``
+    when set, else kube-controller-manager's own zone (UTC on the embedded
+    cluster, from ``ch.connect()``); when that is unknown (your own cluster, or a
+    recording) they are drawn for UTC and the title says so.
 
     Args:
-        cronjob: the CronJob's name.
-        namespace: its namespace.
+        cronjob: the CronJob's name, or a list of names to draw side by side.
+        namespace: their namespace.
         lookahead: how many future ticks to show.
         cluster_zone: kube-controller-manager's time zone (an IANA name), for
             CronJobs without ``spec.timeZone``; default: what ``ch.connect()``
@@ -122,6 +94,7 @@ class CronJobTimeline(LiveWidget):
     Example:
         >>> timeline = CronJobTimeline("report", "demo")  # doctest: +SKIP
         >>> timeline.to_frame()[["job", "outcome", "removed"]]  # doctest: +SKIP
+        >>> CronJobTimeline(["export-allow", "export-forbid"], "demo")  # doctest: +SKIP
 
     """
 
@@ -129,234 +102,143 @@ class CronJobTimeline(LiveWidget):
 
     def __init__(
         self,
-        cronjob: str,
+        cronjob: str | Sequence[str],
         namespace: str | None = None,
         *,
         lookahead: int = 3,
         cluster_zone: str | None = None,
         **options: Unpack[WidgetOptions],
     ) -> None:
-        self.cronjob = cronjob
+        names = [cronjob] if isinstance(cronjob, str) else list(cronjob)
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"give one or more distinct CronJob names, not {cronjob!r}")
+        self.cronjobs = names
+        self.cronjob = names[0]
         self.lookahead = lookahead
-        self.runs: dict[str, Run] = {}
-        self._fired = FiredTicks()
-        self._last: Obj | None = None
-        #: When the CronJob was deleted (its DELETED event) and when its deletion began
-        #: (``deletionTimestamp``, set earlier under foreground deletion); None while it exists.
-        self.deleted_at: datetime | None = None
-        self.deleting_since: datetime | None = None
-        #: Since when the CronJob is suspended (None: it is not).
-        self.suspended_since: datetime | None = None
         on_current_connection = options.get("source") is None and options.get("api_client") is None
         if cluster_zone is None and on_current_connection:
             from ..kube._session import cluster_info
 
             cluster_zone = cluster_info().cronjob_zone
         self.cluster_zone = cluster_zone
+        self.tracks = {name: CronTrack(name, cluster_zone) for name in names}
         super().__init__(namespace=namespace, **options)
 
     def _build(self) -> list[widgets.Widget]:
         import plotly.graph_objects as go
 
-        traces = [
-            go.Scatter(
-                name="schedule fired",
-                mode="markers",
-                marker={"symbol": "triangle-down", "size": 11, "color": INK},
-                hovertemplate="%{text}<extra></extra>",
-            ),
-            go.Scatter(
-                name="next ticks",
-                mode="markers",
-                marker={"symbol": "triangle-down-open", "size": 11, "color": INK},
-                hovertemplate="%{text}<extra></extra>",
-            ),
-        ]
-        for outcome, style in OUTCOMES.items():
-            removal = outcome == REMOVAL_TRACE
-            traces.append(
-                go.Scatter(
-                    name=outcome,
-                    mode="lines+markers",
-                    line={"color": style.color, "dash": style.dash, "width": 2 if removal else 8},
-                    # A removal's marker sits at its end only (its start is the run's end).
-                    marker={
-                        "symbol": style.marker,
-                        "size": 12 if removal else 10,
-                        "color": style.color,
-                        "line": {"width": 2, "color": style.color},
-                    },
-                    hovertemplate="%{text}<extra></extra>",
-                )
-            )
-        traces.append(
-            go.Scatter(
-                name=DELETED_TRACE,
-                mode="markers",
-                marker={
-                    "symbol": "square-x-open",
-                    "size": 14,
-                    "color": OKABE_ITO["vermillion"],
-                    "line": {"width": 2},
-                },
-                hovertemplate="%{text}<extra></extra>",
-            )
-        )
         layout = chart_layout(
-            height=400,
+            height=draw.BASE_HEIGHT,
             margin={"l": 60, "r": 20, "t": 104, "b": 110},
             # below the x axis' title, not on it
             legend={"orientation": "h", "x": 0, "y": -0.38, "yanchor": "top"},
         )
         layout["xaxis"].update(type="date", title={"text": "time (UTC)"})
         layout["yaxis"].update(type="category", automargin=True)
-        self.figure = go.FigureWidget(data=traces, layout=layout)
+        self.figure = go.FigureWidget(data=draw.traces(), layout=layout)
         return [self.figure]
 
     def _figure(self) -> Any:
         return self.figure
 
     def _specs(self) -> list[WatchSpec]:
+        one = len(self.cronjobs) == 1
+        selector = f"metadata.name={self.cronjob}" if one else None
         return [
-            WatchSpec("CronJob", self.namespace, field_selector=f"metadata.name={self.cronjob}"),
+            WatchSpec("CronJob", self.namespace, field_selector=selector),
             WatchSpec("Job", self.namespace),
         ]
+
+    def _track_of(self, event: WatchEvent) -> CronTrack | None:
+        if event.kind == "CronJob":
+            return self.tracks.get(event.name)
+        if event.kind == "Job":
+            return next((t for t in self.tracks.values() if self._owns(t, event.object)), None)
+        return None
+
+    @staticmethod
+    def _owns(track: CronTrack, job: Obj) -> bool:
+        return owned_by(job, "CronJob", track.name)
 
     def _accepts(self, event: WatchEvent) -> bool:
         if self.namespace and meta(event.object).get("namespace") != self.namespace:
             return False
-        if event.kind == "CronJob":
-            return event.name == self.cronjob
-        return event.kind == "Job" and owned_by(event.object, "CronJob", self.cronjob)
+        return self._track_of(event) is not None
 
     def _observe(self, event: WatchEvent, old: Obj | None) -> None:
+        track = self._track_of(event)
+        if track is None:
+            return
         if event.kind == "CronJob":
-            self._observe_cronjob(event)
-            return
-        if event.kind != "Job":
-            return
-        job, uid = event.object, uid_of(event.object)
-        run = self.runs.get(uid)
-        if run is None:
-            run = self.runs[uid] = Run(name_of(job), uid, _scheduled_time(self.cronjob, job))
-        run.started = parse_time((job.get("status") or {}).get("startTime")) or parse_time(
-            meta(job).get("creationTimestamp")
-        )
-        run.outcome, run.finished = _outcome(job)
-        if event.type == "DELETED":
-            run.removed_at = datetime.fromtimestamp(event.timestamp, UTC)
+            track.observe_cronjob(event)
         else:
-            run.removed_at = None
-        self._blame_removals()
-
-    def _observe_cronjob(self, event: WatchEvent) -> None:
-        cronjob, at = event.object, datetime.fromtimestamp(event.timestamp, UTC)
-        if self._last is not None and uid_of(self._last) != uid_of(cronjob):
-            # Created again under the same name: a new schedule, the old runs stay.
-            self.deleted_at = self.deleting_since = None
-        self._last = cronjob
-        deleting = parse_time(meta(cronjob).get("deletionTimestamp"))
-        if event.type == "DELETED":
-            self.deleted_at = at
-            self.deleting_since = deleting or self.deleting_since or at
-        elif deleting is not None:
-            self.deleting_since = deleting
-        if (cronjob.get("spec") or {}).get("suspend"):
-            if self.suspended_since is None:
-                last = parse_time((cronjob.get("status") or {}).get("lastScheduleTime"))
-                seen_before = event.type != "ADDED" or bool(self.runs)
-                self.suspended_since = at if seen_before or last is None else last
-        else:
-            self.suspended_since = None
-        self._blame_removals()
-
-    def _blame_removals(self) -> None:
-        """Say why each removed Job went: with its CronJob, or by the history limits."""
-        since = self.deleting_since
-        for run in self.runs.values():
-            if run.removed_at is None:
-                run.removed_by = None
-            elif since is not None and run.removed_at >= since - timedelta(seconds=1):
-                run.removed_by = WITH_CRONJOB
-            else:
-                run.removed_by = BY_HISTORY_LIMIT
+            track.observe_job(event)
 
     def _reset(self) -> None:
-        self.runs.clear()
-        self._fired.clear()
-        self._last = None
-        self.deleted_at = self.deleting_since = self.suspended_since = None
+        for track in self.tracks.values():
+            track.clear()
 
-    # -- what is shown ---------------------------------------------------------------------
+    # -- what is shown (the first CronJob's, for the single-CronJob attributes) --------------
+
+    @property
+    def runs(self) -> dict[str, Run]:
+        """Every run shown, by the Job's uid."""
+        return {uid: run for t in self.tracks.values() for uid, run in t.runs.items()}
+
+    @property
+    def deleted_at(self) -> datetime | None:
+        """When the (first) CronJob was deleted; None while it exists."""
+        return self.tracks[self.cronjob].deleted_at
+
+    @property
+    def deleting_since(self) -> datetime | None:
+        """When the (first) CronJob's deletion began; None while it exists."""
+        return self.tracks[self.cronjob].deleting_since
+
+    @property
+    def suspended_since(self) -> datetime | None:
+        """Since when the (first) CronJob is suspended; None when it is not."""
+        return self.tracks[self.cronjob].suspended_since
 
     @property
     def cronjob_object(self) -> Obj | None:
-        """The CronJob as last seen, also after it was deleted (see ``deleted_at``)."""
-        found = self.items("CronJob")
-        return found[0] if found else self._last
+        """The (first) CronJob as last seen, also after it was deleted."""
+        return self.tracks[self.cronjob].last
 
-    def schedule_end(self) -> datetime | None:
-        """Return when the schedule stopped firing (deleted or suspended), or None."""
-        ends = [t for t in (self.deleting_since, self.suspended_since) if t is not None]
-        return min(ends) if ends else None
+    def schedule_end(self, cronjob: str | None = None) -> datetime | None:
+        """Return when a CronJob's schedule stopped firing (deleted or suspended), or None."""
+        return self.tracks[cronjob or self.cronjob].schedule_end()
 
-    def schedule(self) -> CronSchedule | None:
-        """Return the parsed schedule, or None if unknown or not understood."""
-        spec = (self.cronjob_object or {}).get("spec") or {}
-        try:
-            return CronSchedule.parse(str(spec["schedule"]))
-        except (KeyError, ValueError):
-            return None
+    def schedule(self, cronjob: str | None = None) -> CronSchedule | None:
+        """Return a CronJob's parsed schedule (default: the first), or None if not understood."""
+        return self.tracks[cronjob or self.cronjob].schedule()
 
-    def schedule_zone(self) -> ScheduleZone | None:
-        """Return the zone the controller reads the schedule in; None if it cannot be loaded.
+    def schedule_zone(self, cronjob: str | None = None) -> ScheduleZone | None:
+        """Return the zone the controller reads a CronJob's schedule in (default: the first).
 
         ``TZ=``/``CRON_TZ=`` in the schedule (old objects only), else ``spec.timeZone``,
-        else the controller-manager's zone (``cluster_zone``), else UTC, assumed.
+        else the controller-manager's zone (``cluster_zone``), else UTC, assumed;
+        None if it names a zone that cannot be loaded.
         """
-        spec = (self.cronjob_object or {}).get("spec") or {}
-        return schedule_zone(spec, self.schedule(), self.cluster_zone)
+        return self.tracks[cronjob or self.cronjob].schedule_zone()
 
     def ordered_runs(self) -> list[Run]:
-        """Return the runs, oldest scheduled first."""
-        epoch = datetime.fromtimestamp(0, UTC)
-        return sorted(self.runs.values(), key=lambda r: (r.scheduled or epoch, natural_key(r.job)))
+        """Return the runs, CronJob by CronJob, each one's oldest scheduled first."""
+        return [run for t in self.tracks.values() for run in t.ordered_runs()]
 
-    def ticks(self) -> tuple[list[datetime], list[datetime]]:
-        """Return (ticks that have fired, the next ``lookahead`` ticks), in UTC.
+    def ticks(self, cronjob: str | None = None) -> tuple[list[datetime], list[datetime]]:
+        """Return a CronJob's (fired ticks, the next ``lookahead`` ticks), in UTC.
 
-        A deleted or suspended CronJob's ticks stop when it was (no next ticks).
-
-        They are computed in :meth:`schedule_zone`; an ``@every`` schedule steps from the
-        CronJob's creation (the next ones from its last schedule time, as the controller does).
+        Default: the first CronJob. A deleted or suspended CronJob's ticks stop when
+        it was (no next ticks). They are computed in :meth:`schedule_zone`.
         """
-        schedule, where = self.schedule(), self.schedule_zone()
-        if schedule is None or where is None or self.now is None:
+        if self.now is None:
             return [], []
-        cronjob = self.cronjob_object or {}
         now = datetime.fromtimestamp(self.current_time(), UTC)
-        stopped = self.schedule_end()
-        if stopped is not None:
-            now = min(now, stopped)
-        starts = [r.scheduled for r in self.runs.values() if r.scheduled]
-        created = parse_time(meta(cronjob).get("creationTimestamp"))
-        last = parse_time((cronjob.get("status") or {}).get("lastScheduleTime"))
-        begin = min([*starts, *([created] if created else [])], default=now - timedelta(minutes=5))
-        begin = max(begin, now - HISTORY_WINDOW)
-        fired = self._fired.between(schedule, where.tz, created, begin, now)
-        if stopped is not None:  # deleted or suspended: nothing fires any more
-            return [t.astimezone(UTC) for t in fired], []
-        upcoming = schedule.ticks(
-            now + timedelta(seconds=1), count=self.lookahead, tz=where.tz, anchor=last or created
-        )
-        return [t.astimezone(UTC) for t in fired], [t.astimezone(UTC) for t in upcoming]
-
-    def _tick_labels(self, ticks: list[datetime]) -> list[str]:
-        where = self.schedule_zone()
-        return [where.label(t) if where else f"{t:%a %H:%M} UTC" for t in ticks]
+        return self.tracks[cronjob or self.cronjob].ticks(now, self.lookahead)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return one row per Job shown, oldest first; removed ones included."""
+        """Return one row per Job shown, CronJob by CronJob, oldest first; removed ones too."""
         rows = [
             {
                 "job": r.job,
@@ -367,6 +249,8 @@ class CronJobTimeline(LiveWidget):
                 "removed": r.removed_at is not None,
                 "removed_at": r.removed_at,
                 "removed_by": r.removed_by,
+                "cronjob": r.cronjob,
+                "manual": r.manual,
             }
             for r in self.ordered_runs()
         ]
@@ -385,129 +269,103 @@ class CronJobTimeline(LiveWidget):
         Short lines (the schedule; its zone; deleted or suspended, if so; limits and
         the last run), so the title fits a chart 600 pixels wide (a notebook at 1024 px).
         """
-        cronjob = self.cronjob_object
-        if cronjob is None:
+        if len(self.tracks) > 1:
+            return self._title_lines_several()
+        track = self.tracks[self.cronjob]
+        if track.last is None:
             return [f"CronJob {self.cronjob}: not seen yet"]
-        spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
-        title = f"CronJob {self.cronjob}: schedule {spec.get('schedule')!s}"
-        where = self.schedule_zone()
-        if self.schedule() is None:
-            zone_line = "(ticks not computed for this schedule)"
-        elif where is None:
-            zone_line = f"(ticks not computed: unknown time zone {spec.get('timeZone')!r})"
-        else:
-            zone_line = where.describe()
-        parts = []
-        if self.deleted_at is not None or self.deleting_since is not None:
-            went = sum(1 for r in self.runs.values() if r.removed_by == WITH_CRONJOB)
-            when = self.deleting_since or self.deleted_at
-            state = "deleted" if self.deleted_at is not None else "being deleted"
-            parts.append(
-                f"{state} at {when:%H:%M:%S}, its {went} Job{'s' if went != 1 else ''} with it"
-            )
-        elif spec.get("suspend"):
-            since = self.suspended_since
-            parts.append(f"suspended since {since:%H:%M:%S}" if since else "suspended")
-        parts.append(
-            f"keeps {spec.get('successfulJobsHistoryLimit', 3)} succeeded, "
-            f"{spec.get('failedJobsHistoryLimit', 1)} failed"
-        )
-        last = parse_time(status.get("lastScheduleTime"))
+        title = f"CronJob {self.cronjob}: schedule {track.spec().get('schedule')!s}"
+        state = track.state()
+        parts = [track.limits()]
+        last = track.last_scheduled()
         if last:
             parts.append(f"last scheduled {last:%H:%M:%S}")
-        if len(parts) > 2:  # deleted or suspended: its own line, so each fits 600 pixels
-            return [title, zone_line, parts[0], " · ".join(parts[1:])]
-        return [title, zone_line, " · ".join(parts)]
+        if state is not None:  # deleted or suspended: its own line, so each fits 600 pixels
+            return [title, track.zone_line(), state, " · ".join(parts)]
+        return [title, track.zone_line(), " · ".join(parts)]
+
+    def _title_lines_several(self) -> list[str]:
+        tracks = list(self.tracks.values())
+        seen = [t for t in tracks if t.last is not None]
+        schedules = {str(t.spec().get("schedule")) for t in seen}
+        zones = {t.zone_line() for t in seen}
+        title = f"{len(tracks)} CronJobs"
+        if len(schedules) == 1:
+            title += f", schedule {schedules.pop()}"
+        lines = [title]
+        if len(zones) == 1:
+            lines.append(zones.pop())
+        elif zones:
+            lines.append("(each in its own zone: hover a tick)")
+        if len(seen) < len(tracks):
+            lines.append("not seen yet: " + ", ".join(t.name for t in tracks if t.last is None))
+        states = {t.name: (t.state() or "").split(" ")[0] for t in seen}
+        stopped = {name: state for name, state in states.items() if state}
+        if len(stopped) == len(tracks) and len(set(stopped.values())) == 1:
+            lines.append(f"all {next(iter(stopped.values()))}")
+        elif stopped:
+            lines.append("; ".join(f"{name} {state}" for name, state in stopped.items()))
+        return lines
 
     def _summary(self) -> str:
-        live = [r for r in self.runs.values() if r.removed_at is None]
-        removed = len(self.runs) - len(live)
-        text = f"{len(live)} Jobs kept, {removed} removed"
-        if self.deleted_at is not None:
+        runs = list(self.runs.values())
+        live = [r for r in runs if r.removed_at is None]
+        text = f"{len(live)} Jobs kept, {len(runs) - len(live)} removed"
+        if len(self.tracks) == 1 and self.deleted_at is not None:
             when = self.deleting_since or self.deleted_at
             text = f"CronJob deleted at {when:%H:%M:%S} · " + text
         return text
 
     # -- drawing -------------------------------------------------------------------------
 
-    def _x_span(self, fired: list[datetime], upcoming: list[datetime], now: datetime) -> float:
+    def _all_ticks(self) -> list[tuple[CronTrack, list[datetime], list[datetime]]]:
+        return [(t, *self.ticks(t.name)) for t in self.tracks.values()]
+
+    def _x_span(
+        self, ticks: list[tuple[Any, list[datetime], list[datetime]]], now: datetime
+    ) -> float:
         """Return the seconds the time axis spans (at least one)."""
-        times = [*fired, *upcoming, now]
+        times = [now, *(t for _, fired, upcoming in ticks for t in (*fired, *upcoming))]
         times += [t for r in self.runs.values() for t in (r.started, r.scheduled) if t]
         return max(1.0, (max(times) - min(times)).total_seconds())
 
     def _render(self) -> None:
-        fired, upcoming = self.ticks()
-        runs = self.ordered_runs()
+        ticks = self._all_ticks()
+        tracks = list(self.tracks.values())
         now = datetime.fromtimestamp(self.current_time(), UTC)
-        shortest = timedelta(seconds=self._x_span(fired, upcoming, now) * MIN_RUN_FRACTION)
-        segments: dict[str, tuple[list[Any], list[Any], list[str]]] = {
-            k: ([], [], []) for k in [*OUTCOMES, DELETED_TRACE]
-        }
-        for run in runs:
-            start = run.started or run.scheduled
-            end = run.finished or run.removed_at or now
-            if start is None:
-                continue
-            end = max(end, start + shortest)
-            took = run.duration()
-            label = f"{run.job}: {run.outcome}"
-            if took is not None:
-                label += f", ran {took:.0f} s"
-            if run.outcome in OUTCOMES and run.outcome != REMOVAL_TRACE:
-                xs, ys, texts = segments[run.outcome]
-                xs += [start, end, None]
-                ys += [run.job, run.job, None]
-                texts += [label, label, ""]
-            if run.removed_at is not None:
-                why = (
-                    "deleted with the CronJob"
-                    if run.removed_by == WITH_CRONJOB
-                    else "removed by history limit"
-                )
-                gone = f"{label} ({why} at {run.removed_at:%H:%M:%S})"
-                xs, ys, texts = segments[REMOVAL_TRACE]
-                xs += [end, max(end, run.removed_at), None]
-                ys += [run.job, run.job, None]
-                texts += [gone, gone, ""]
-        if self.deleted_at is not None or self.deleting_since is not None:
-            when = self.deleting_since or self.deleted_at
-            xs, ys, texts = segments[DELETED_TRACE]
-            xs.append(when)
-            ys.append(SCHEDULE_ROW)
-            texts.append(f"CronJob {self.cronjob} deleted at {when:%H:%M:%S}")
+        shortest = timedelta(seconds=self._x_span(ticks, now) * MIN_RUN_FRACTION)
+        segments = draw.segments(tracks, now, shortest)
+        several = len(tracks) > 1
+        rows = draw.categories(tracks)
         with self.figure.batch_update():
-            for trace, ticks in zip(self.figure.data[:2], (fired, upcoming), strict=True):
-                trace.x, trace.y = ticks, [SCHEDULE_ROW] * len(ticks)
-                trace.text = self._tick_labels(ticks)
+            for index, trace in enumerate(self.figure.data[:2]):
+                xs, ys, texts = [], [], []
+                for track, fired, upcoming in ticks:
+                    shown = (fired, upcoming)[index]
+                    where = track.schedule_zone()
+                    xs += shown
+                    ys += [draw.schedule_row(track, several)] * len(shown)
+                    texts += [
+                        (where.label(t) if where else f"{t:%a %H:%M} UTC")
+                        + (f" ({track.name})" if several else "")
+                        for t in shown
+                    ]
+                trace.x, trace.y, trace.text = xs, ys, texts
             for trace, name in zip(self.figure.data[2:], segments, strict=True):
                 trace.x, trace.y, trace.text = segments[name]
             removal = self.figure.data[2 + list(OUTCOMES).index(REMOVAL_TRACE)]
             removal.marker.size = [0, 12, 0] * (len(segments[REMOVAL_TRACE][0]) // 3)
-            self.figure.layout.yaxis.categoryarray = [r.job for r in runs] + [SCHEDULE_ROW]
+            self.figure.layout.yaxis.categoryarray = rows
             self.figure.layout.yaxis.categoryorder = "array"
+            self.figure.layout.height = draw.height(len(rows))
             self.figure.layout.title.text = "<br>".join(escape(t) for t in self.title_lines())
 
     def _snapshot_html(self) -> str:
-        rows = []
-        for run in self.ordered_runs():
-            rows.append(
-                {
-                    "job": run.job,
-                    "scheduled": f"{run.scheduled:%H:%M:%S}" if run.scheduled else None,
-                    "outcome": f"{OUTCOMES[run.outcome].symbol} {run.outcome}",
-                    "finished": f"{run.finished:%H:%M:%S}" if run.finished else None,
-                    "removed": f"{run.removed_at:%H:%M:%S}" if run.removed_at else None,
-                }
-            )
-        _, upcoming = self.ticks()
-        where = self.schedule_zone()
-        ticks = "next ticks (UTC): " + ", ".join(f"{t:%H:%M}" for t in upcoming)
-        if where is not None and where.name != "UTC":
-            ticks += f"; in {where.name}: " + ", ".join(
-                f"{t.astimezone(where.tz):%H:%M}" for t in upcoming
-            )
-        note = f"<p>{escape(ticks)}</p>" if upcoming else ""
-        return f"<p>{escape(self.chart_title())}</p>{note}" + html_table(
-            rows, ["job", "scheduled", "outcome", "finished", "removed"]
+        notes = "".join(
+            draw.next_ticks_note(track, upcoming)
+            for track, _, upcoming in self._all_ticks()
+            if len(self.tracks) == 1
+        )
+        return f"<p>{escape(self.chart_title())}</p>{notes}" + draw.snapshot_table(
+            list(self.tracks.values())
         )
