@@ -56,6 +56,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "replace_pod": (".kube._replace", "replace_pod"),
     **{n: (".kube._revisions", n) for n in ("revision_history", "revisions")},
     **{n: (".kube._cron_runs", n) for n in ("Runs", "cronjob_runs")},
+    **{n: (".kube._cron_times", n) for n in ("CronTimes", "cronjob_ticks")},
     **{n: (".kube._session", n) for n in ("ClusterInfo", "connect")},
     **{
         n: (".kube._manifests", n)
@@ -126,6 +127,8 @@ if TYPE_CHECKING:
     from .kube._cluster_ops import scale_nodes as scale_nodes
     from .kube._cron_runs import Runs as Runs
     from .kube._cron_runs import cronjob_runs as cronjob_runs
+    from .kube._cron_times import CronTimes as CronTimes
+    from .kube._cron_times import cronjob_ticks as cronjob_ticks
     from .kube._diagnose import explain as explain
     from .kube._echo import echo as echo
     from .kube._kubectl_wait import Outcome as Outcome

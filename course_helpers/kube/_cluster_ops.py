@@ -15,7 +15,15 @@ from ..errors import ClusterError
 from ._echo import say
 from ._manifests import api_message, list_objects
 from ._namespaces import require_managed
-from ._objects import controller_of, epoch, job_state, name_of
+from ._objects import (
+    CRONJOB_SCHEDULED_ANNOTATION,
+    controller_of,
+    epoch,
+    job_state,
+    meta,
+    name_of,
+    parse_time,
+)
 from ._session import api_client, cluster_info
 from ._wait import WaitTimeout, nodes_ready, until
 
@@ -145,7 +153,11 @@ def jobs(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
     Columns: ``job``, ``state`` (:func:`~course_helpers.job_state`: Complete,
     Failed, Suspended or Running), ``succeeded``, ``failed``, ``active``,
     ``completions`` (``<NA>`` for a work queue), ``parallelism``, ``owner`` (e.g.
-    ``CronJob/backup``) and ``duration`` in seconds (None until it finished).
+    ``CronJob/backup``), ``duration`` in seconds (None until it finished), and the
+    times (UTC): ``scheduled`` (the CronJob tick that made it, from the
+    controller's ``batch.kubernetes.io/cronjob-scheduled-timestamp``; NaT for any
+    other Job), ``started`` and ``finished`` (``status.startTime`` and
+    ``completionTime``).
 
     Example:
         >>> table = ch.jobs(ns)[["job", "state", "succeeded", "failed"]]  # doctest: +SKIP
@@ -170,6 +182,11 @@ def jobs(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
                 "parallelism": spec.get("parallelism", 1),
                 "owner": f"{owner[0]}/{owner[1]}" if owner else "",
                 "duration": round(ended - started, 1) if started and ended else None,
+                "scheduled": parse_time(
+                    (meta(job).get("annotations") or {}).get(CRONJOB_SCHEDULED_ANNOTATION)
+                ),
+                "started": parse_time(status.get("startTime")),
+                "finished": parse_time(status.get("completionTime")),
             }
         )
     columns = [
@@ -182,8 +199,13 @@ def jobs(namespace: str, label_selector: str | None = None) -> pd.DataFrame:
         "parallelism",
         "owner",
         "duration",
+        "scheduled",
+        "started",
+        "finished",
     ]
     frame = pd.DataFrame(rows, columns=columns)
+    for column in ("scheduled", "started", "finished"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
     # whole numbers, and <NA> for a work queue's missing completions (not 6.0 and NaN)
     frame["completions"] = frame["completions"].astype("Int64")
     return frame
