@@ -260,6 +260,14 @@ class CronTrack:
             return f"suspended since {since:%H:%M:%S}" if since else "suspended"
         return None
 
+    def short_state(self) -> str | None:
+        """Say in a word or two whether the CronJob is deleted, being deleted or suspended."""
+        if self.deleted_at is not None:
+            return "deleted"
+        if self.deleting_since is not None:
+            return "being deleted"
+        return "suspended" if self.spec().get("suspend") else None
+
     def limits(self) -> str:
         """Say how many finished Jobs the CronJob keeps."""
         spec = self.spec()

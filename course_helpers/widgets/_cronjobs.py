@@ -299,7 +299,7 @@ class CronJobTimeline(LiveWidget):
             lines.append("(each in its own zone: hover a tick)")
         if len(seen) < len(tracks):
             lines.append("not seen yet: " + ", ".join(t.name for t in tracks if t.last is None))
-        states = {t.name: (t.state() or "").split(" ")[0] for t in seen}
+        states = {t.name: t.short_state() for t in seen}
         stopped = {name: state for name, state in states.items() if state}
         if len(stopped) == len(tracks) and len(set(stopped.values())) == 1:
             lines.append(f"all {next(iter(stopped.values()))}")

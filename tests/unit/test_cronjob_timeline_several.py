@@ -230,3 +230,21 @@ def test_other_cronjobs_in_the_namespace_are_left_out() -> None:
         ["export-allow", "export-replace"], NS, source=events, cluster_zone="UTC"
     )
     assert set(timeline.to_frame()["cronjob"]) == {"export-allow", "export-replace"}
+
+
+def test_several_deleted_or_being_deleted_said_in_words() -> None:
+    s = timedelta(seconds=1)
+    a, b = cronjob("a", "Allow"), cronjob("b", "Allow")
+    going = {**b, "metadata": {**b["metadata"], "deletionTimestamp": z(T1)}}
+    events = [
+        ev("CronJob", "ADDED", a, T1 - s),
+        ev("CronJob", "ADDED", b, T1 - s),
+        ev("CronJob", "DELETED", a, T1),
+        ev("CronJob", "MODIFIED", going, T1),
+    ]
+    timeline = CronJobTimeline(["a", "b"], NS, source=events, cluster_zone="UTC")
+    assert timeline.title_lines()[-1] == "a deleted; b being deleted"
+    gone = CronJobTimeline(
+        ["a", "b"], NS, source=[*events, ev("CronJob", "DELETED", going, T1 + s)]
+    )
+    assert gone.title_lines()[-1] == "all deleted"
