@@ -96,6 +96,7 @@ class StatefulSetRevisions(LiveWidget):
         self.statefulset = statefulset
         self.lives: dict[str, _Life] = {}
         self._colour: dict[str, int] = {}
+        self._deleted = False
         super().__init__(namespace=namespace, **options)
 
     def _build(self) -> list[widgets.Widget]:
@@ -124,6 +125,9 @@ class StatefulSetRevisions(LiveWidget):
         return False
 
     def _observe(self, event: WatchEvent, old: Obj | None) -> None:
+        if event.kind == "StatefulSet":
+            self._deleted = event.type == "DELETED"
+            return
         if event.kind == "ControllerRevision":
             numbers = self._numbers()
             for known in self.lives.values():
@@ -159,6 +163,7 @@ class StatefulSetRevisions(LiveWidget):
     def _reset(self) -> None:
         self.lives.clear()
         self._colour.clear()
+        self._deleted = False
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -218,6 +223,11 @@ class StatefulSetRevisions(LiveWidget):
     def header(self) -> str:
         """Return the line above the table: strategy, partition, current and update revisions."""
         sts = self.statefulset_object
+        if sts is None and self._deleted:
+            return (
+                f"StatefulSet {self.statefulset}: deleted (its ControllerRevisions went with it; "
+                "the numbers below are those the pods had)"
+            )
         if sts is None:
             return f"StatefulSet {self.statefulset}: not seen yet"
         spec, status = sts.get("spec") or {}, sts.get("status") or {}

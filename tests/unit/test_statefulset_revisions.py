@@ -6,10 +6,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from fakes import DATA
 
 from course_helpers.kube._revisions import revision_frame, revision_numbers, revisions
 from course_helpers.kube._watch import WatchEvent
-from course_helpers.widgets import StatefulSetRevisions
+from course_helpers.widgets import Replay, StatefulSetRevisions
 
 NS = "course-statefulsets"
 T0 = 1_772_442_000.0  # 2026-03-02T09:00:00Z
@@ -269,3 +270,46 @@ def test_a_terminating_pod_is_not_ready_and_an_unknown_revision_is_na() -> None:
 def test_revisions_refuses_a_kind_without_revisions() -> None:
     with pytest.raises(ValueError, match="only StatefulSet and DaemonSet keep revisions"):
         revisions("Job", "pi", NS)
+
+
+# -- a recording of the real controller (kwok, v1.36.1) -----------------------------------------
+
+#: ``kwok-statefulset-updates.jsonl.gz``: ``statefulset-web`` applied; image 1.28 (rolling);
+#: partition 2 and image 1.29, then partition 0; OnDelete and image 1.30, web-1 deleted; back
+#: to RollingUpdate; the 1.29 template again (what ``rollout undo`` does); scaled to 0; deleted.
+RECORDED = DATA / "kwok-statefulset-updates.jsonl.gz"
+
+
+def test_recorded_updates_replace_pods_highest_ordinal_first_at_each_step() -> None:
+    revs = StatefulSetRevisions("web", "course-statefulsets", source=RECORDED)
+    made = [
+        (life.ordinal, life.number) for life in sorted(revs.lives.values(), key=lambda x: x.seq)
+    ]
+    assert made == [
+        (0, 1), (1, 1), (2, 1),  # created in order
+        (2, 2), (1, 2), (0, 2),  # RollingUpdate: highest ordinal first
+        (2, 3),  # partition 2: only web-2
+        (1, 3), (0, 3),  # partition 0: the rest, highest first
+        (1, 4),  # OnDelete: only the pod deleted by hand
+        (2, 4), (0, 4),  # back to RollingUpdate: the two left, highest first
+        (2, 5), (1, 5), (0, 5),  # the 1.29 template again: revision 3 renumbered 5
+    ]  # fmt: skip
+    assert list(revs.to_frame()["history"]) == ["1 → 2 → 3 → 4 → 5"] * 3
+    assert list(revs.to_frame()["state"]) == ["gone"] * 3
+    assert revs.header().startswith("StatefulSet web: deleted")
+    # the template rolled back to keeps revision 3's colour
+    hashes = {life.number: life.hash for life in revs.lives.values()}
+    assert hashes[5] == hashes[3] and revs._colour[hashes[5] or ""] == 3
+
+
+def test_recorded_canary_shows_the_partition_and_one_updated_pod() -> None:
+    revs = StatefulSetRevisions("web", "course-statefulsets", source=[])
+    for event in Replay(RECORDED).events:
+        revs.feed([event])
+        frame = revs.to_frame()
+        if list(frame["revision"]) == [2, 2, 3] and set(frame["state"]) == {"Ready"}:
+            break
+    else:
+        pytest.fail("the recording never showed web-2 alone on revision 3")
+    assert list(frame["role"]) == ["current", "current", "update"]
+    assert "RollingUpdate, partition 2 · current revision 2 · update revision 3" in revs.header()
