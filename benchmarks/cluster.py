@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from course_helpers.cluster import _binaries
+from course_helpers.cluster import _binaries, _embedded_kwokctl
 
 NODES = 3
 
@@ -78,29 +78,7 @@ def bare_kwokctl(workdir: Path, bins: dict[str, Path]) -> float:
     kwokctl = str(bins["kwokctl"])
     started = time.perf_counter()
     subprocess.run(
-        [
-            kwokctl,
-            "create",
-            "cluster",
-            "--name",
-            "bare",
-            "--runtime",
-            "binary",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--kube-apiserver-binary",
-            str(bins["kube-apiserver"]),
-            "--kube-controller-manager-binary",
-            str(bins["kube-controller-manager"]),
-            "--kube-scheduler-binary",
-            str(bins["kube-scheduler"]),
-            "--kwok-controller-binary",
-            str(bins["kwok"]),
-            "--etcd-binary",
-            str(bins["etcd"]),
-            "--wait",
-            "90s",
-        ],
+        [kwokctl, *_embedded_kwokctl.create_args("bare", kubeconfig, bins)],
         env=env,
         check=True,
         capture_output=True,

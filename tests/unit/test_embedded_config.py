@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course_helpers.cluster import _dns, _embedded, _nodes
+from course_helpers.cluster import _dns, _embedded, _embedded_kwokctl, _nodes
 from course_helpers.errors import ClusterError, PortInUseError
 from course_helpers.kube import _namespaces
 
@@ -20,7 +20,7 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_config_binds_to_loopback_and_carries_all_stages(state: Path) -> None:
-    docs = list(yaml.safe_load_all(_embedded._config_file().read_text()))
+    docs = list(yaml.safe_load_all(_embedded_kwokctl.config_file().read_text()))
     options = docs[0]
     assert options["kind"] == "KwokctlConfiguration"
     assert options["options"]["bindAddress"] == "127.0.0.1"

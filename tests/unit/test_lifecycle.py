@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from course_helpers.cluster import _backup, _embedded, _ports
+from course_helpers.cluster import _backup, _embedded, _embedded_kwokctl, _embedded_resume, _ports
 from course_helpers.cluster._process import is_ours
 from course_helpers.errors import BinaryError
 from course_helpers.kube import _session
@@ -89,7 +89,7 @@ def test_controller_manager_runs_in_utc_whatever_the_learners_zone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path / "state"))
-    options = next(yaml.safe_load_all(_embedded._config_file().read_text()))
+    options = next(yaml.safe_load_all(_embedded_kwokctl.config_file().read_text()))
     patches = {p["name"]: p for p in options["componentsPatches"]}
     assert patches["kube-controller-manager"]["extraEnvs"] == [{"name": "TZ", "value": "UTC"}]
 
@@ -238,7 +238,7 @@ def test_ports_taken_while_the_cluster_was_stopped_move_everywhere_they_are_writ
         )
         (cluster / "kubeconfig.yaml").write_text(f"server: https://127.0.0.1:{free}\n")
         messages: list[str] = []
-        assert _embedded._move_taken_ports(messages.append)
+        assert _embedded_resume._move_taken_ports(messages.append)
     text = (cluster / "kwok.yaml").read_text()
     options = next(yaml.safe_load_all(text))["options"]
     moved = options["etcdPort"]
@@ -253,4 +253,4 @@ def test_ports_taken_while_the_cluster_was_stopped_move_everywhere_they_are_writ
         f"ports of the embedded cluster taken by another program meanwhile: "
         f"moved {taken} -> {moved}"
     ]
-    assert not _embedded._move_taken_ports(messages.append), "nothing left to move"
+    assert not _embedded_resume._move_taken_ports(messages.append), "nothing left to move"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from course_helpers.cluster import _podlogs
-from course_helpers.cluster._embedded import _config_file
+from course_helpers.cluster._embedded_kwokctl import config_file
 
 T0 = dt.datetime(2026, 12, 2, 2, 0, 0, tzinfo=dt.UTC)
 
@@ -149,7 +149,7 @@ def test_a_waiting_container_has_no_lines(tmp_path: Path) -> None:
 
 def test_the_cluster_serves_logs_but_never_exec(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path))
-    text = _config_file().read_text()
+    text = config_file().read_text()
     assert "enableCRDs:\n  - Logs\n" in text
     assert "Exec" not in text.split("---")[0]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course_helpers.cluster import _embedded, _ports
+from course_helpers.cluster import _embedded, _embedded_kwokctl, _ports
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -185,11 +185,13 @@ def test_listening_means_this_process_listens_there() -> None:
 
 def test_config_hands_kwokctl_every_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path / "state"))
-    ports = {key: 24000 + i for i, key in enumerate(_embedded._OPTION_KEYS)}
-    options = next(yaml.safe_load_all(_embedded._config_file({**ports, "dns": 1}).read_text()))
+    ports = {key: 24000 + i for i, key in enumerate(_embedded_kwokctl.OPTION_KEYS)}
+    options = next(
+        yaml.safe_load_all(_embedded_kwokctl.config_file({**ports, "dns": 1}).read_text())
+    )
     assert {k: options["options"].get(k) for k in ports} == ports
     assert "dns" not in options["options"], "kwokctl has no CoreDNS: its port is ours"
-    assert set(_embedded._OPTION_KEYS) == {
+    assert set(_embedded_kwokctl.OPTION_KEYS) == {
         "etcdPort",
         "etcdPeerPort",
         "kubeApiserverPort",
@@ -229,9 +231,9 @@ def test_a_failed_bind_in_a_component_log_names_the_port(
     logs = _embedded.cluster_dir() / "logs"
     logs.mkdir(parents=True)
     (logs / f"{component}.log").write_text("starting\n")
-    assert _embedded._port_taken({}) is None
+    assert _embedded_kwokctl.port_taken({}) is None
     (logs / f"{component}.log").write_text(f"starting\n{line}\n")
-    taken = _embedded._port_taken({})
+    taken = _embedded_kwokctl.port_taken({})
     assert taken is not None and taken.port == port
     assert str(taken) == (
         f"port {port} was taken by another program "
