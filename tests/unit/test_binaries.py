@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from course_helpers.cluster import _binaries, _go, _pins
+from course_helpers.cluster import _binaries, _go, _pins, _recipes
 from course_helpers.errors import BinaryError, BuildError
 
 
@@ -62,7 +62,7 @@ def test_cache_key_changes_when_a_pin_changes(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_kubernetes_version_is_stamped_for_both_version_packages() -> None:
-    flags = _binaries._kubernetes_ldflags("v1.36.1")
+    flags = _recipes.kubernetes_ldflags("v1.36.1")
     for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
         assert f"-X {pkg}.gitVersion=v1.36.1" in flags
         assert f"-X {pkg}.gitMajor=1" in flags
