@@ -26,6 +26,7 @@ from ..errors import ManifestError
 from ..kube._manifests import apply, delete, parse, show
 from ..kube._manifests import manifest as manifest_text
 from ..kube._wait import until
+from ._check_base import list_objects, names
 from ._checks import (
     BACKOFF_LIMIT,
     COMPLETIONS,
@@ -39,8 +40,6 @@ from ._checks import (
     REPLICAS,
     STATEFULSET,
     CheckFailed,
-    _list,
-    _names,
     check_cleanup,
     check_cronjob_history,
     check_daemonset_subset,
@@ -291,12 +290,12 @@ def apply_solution(number: int, namespace: str) -> None:
     exercise = _exercise(number)
     if exercise.start is not None:
         (doc,) = parse(manifest_text(exercise.start))
-        if doc["metadata"]["name"] not in _names(_list(doc["kind"], namespace)):
+        if doc["metadata"]["name"] not in names(list_objects(doc["kind"], namespace)):
             start(number, namespace)
     if exercise.solution is None:
         for kind, name in _CLEANUP:
             delete(kind, name, namespace)
-        for claim in _names(_list("PersistentVolumeClaim", namespace)):
+        for claim in names(list_objects("PersistentVolumeClaim", namespace)):
             delete("PersistentVolumeClaim", claim, namespace)
         return
     try:

@@ -6,33 +6,37 @@ functions fetch what they need, wait a little for things in progress, and raise.
 A failure says why as well, read from the cluster (``kube._diagnose``): and a
 check stops waiting at once when the cause is one that waiting cannot cure,
 such as a StorageClass that does not exist.
+
+They are built from ``_check_base`` (reading, requiring, settling).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from kubernetes import client as k8s
 
-from ..errors import CourseError
-from ..kube._diagnose import Cause, causes, deletion_causes, format_causes, gather
+from ..kube._diagnose import deletion_causes, format_causes, gather
 from ..kube._echo import echo
-from ..kube._kinds import api_version_of
-from ..kube._manifests import _resource, dynamic
 from ..kube._namespaces import is_managed
 from ..kube._session import api_client
-from ..kube._wait import WaitTimeout, condition_true, until
-
-Obj = dict[str, Any]
+from ..kube._wait import condition_true
+from ._check_base import CheckFailed as CheckFailed
+from ._check_base import Obj as Obj
+from ._check_base import alive, list_objects, names, owned_by, require, settle, why_stuck
+from ._check_base import every_problem as every_problem
 
 DISK_LABEL = "course.dev/disk"
+
 DAEMONSET = "disk-check"
+
 JOB, COMPLETIONS, PARALLELISM, BACKOFF_LIMIT = "thumbnails", 8, 4, 2
+
 CRONJOB, SCHEDULE, KEEP_SUCCEEDED, KEEP_FAILED = "nightly-report", "30 2 * * *", 2, 3
+
 STATEFULSET, REPLICAS = "db", 3
+
 CLEANUP_KINDS = (
     "DaemonSet",
     "Job",
@@ -44,112 +48,9 @@ CLEANUP_KINDS = (
 )
 
 
-class CheckFailed(AssertionError, CourseError):
-    """A lab check found something missing or wrong; the message says what and how to fix it."""
-
-
-def every_problem(problems: Sequence[str | None]) -> str | None:
-    """Join every problem a check found into one message; None when there is none.
-
-    Example:
-        >>> every_problem([None]) is None
-        True
-        >>> print(every_problem(["Set a.", "Set b."]))
-        2 things to fix in your YAML:
-        - Set a.
-        - Set b.
-    """
-    found = [p for p in problems if p]
-    if len(found) <= 1:
-        return found[0] if found else None
-    return f"{len(found)} things to fix in your YAML:\n" + "\n".join(f"- {p}" for p in found)
-
-
-def _names(items: list[Obj]) -> list[str]:
-    return sorted(str(i["metadata"]["name"]) for i in items)
-
-
-def _list(kind: str, namespace: str) -> list[Obj]:
-    res = _resource({"apiVersion": api_version_of(kind), "kind": kind})
-    listing = dynamic().get(res, namespace=namespace, _request_timeout=10)
-    return [dict(item.to_dict()) for item in listing.items]
-
-
-def _require(kind: str, name: str, namespace: str, why: str) -> Obj:
-    """Return object kind/name or fail, naming what is there instead."""
-    if not is_managed(namespace):
-        raise CheckFailed(
-            f"Namespace {namespace!r} does not exist (or is not a course namespace): "
-            "run `ns = ch.namespace('lab')` first and apply your YAML there."
-        )
-    items = _list(kind, namespace)
-    for item in items:
-        if item["metadata"]["name"] == name:
-            return item
-    others = _names(items)
-    found = f" There is {kind} {', '.join(others)}: the check looks for the name {name!r}."
-    raise CheckFailed(f"No {kind} named {name!r} in {namespace}. {why}" + (found if others else ""))
-
-
-Why = Callable[[], list[Cause]]
-
-
-def _why(namespace: str, kind: str, name: str) -> Why:
-    """Return a callable reading why ``kind/name`` is stuck (for :func:`_settle`)."""
-    return lambda: causes(namespace, kind, [name])
-
-
-def _settle(
-    kind: str,
-    namespace: str,
-    problem: Callable[[list[Obj]], str | None],
-    timeout: float,
-    why: Why | None = None,
-) -> list[Obj]:
-    """Wait up to ``timeout`` s until ``problem(objects)`` is None; else fail with the last one.
-
-    While there is a problem, ``why()`` reads its causes from the cluster: a final
-    one (waiting cannot cure it) fails the check at once; the others are added
-    to the message when the time is up.
-    """
-    last: list[str | None] = [None]
-
-    def done(objects: list[Obj]) -> bool:
-        last[0] = problem(objects)
-        if last[0] is not None and why is not None:
-            found = why()
-            if any(c.final for c in found):
-                raise CheckFailed(last[0] + format_causes([c.text for c in found]))
-        return last[0] is None
-
-    def reasons() -> str:
-        return format_causes([c.text for c in why()]) if why is not None else ""
-
-    if timeout <= 0:
-        objects = _list(kind, namespace)
-        if not done(objects):
-            raise CheckFailed(f"{last[0]}{reasons()}")
-        return objects
-    try:
-        return until(kind, namespace, done, f"lab check on {kind}s", timeout)
-    except WaitTimeout:
-        raise CheckFailed(f"{last[0]} (still so after {timeout:.0f}s){reasons()}") from None
-
-
-def _alive(items: list[Obj]) -> list[Obj]:
-    return [i for i in items if not i["metadata"].get("deletionTimestamp")]
-
-
-def _owned_by(item: Obj, uid: str) -> bool:
-    return any(ref.get("uid") == uid for ref in item["metadata"].get("ownerReferences") or [])
-
-
 def _disk_labels() -> dict[str, str]:
     nodes = k8s.CoreV1Api(api_client()).list_node(_request_timeout=10).items
     return {n.metadata.name: (n.metadata.labels or {}).get(DISK_LABEL, "") for n in nodes}
-
-
-# -- exercise 1: a DaemonSet on a subset of the nodes ------------------------------------
 
 
 def placement_problem(pods_by_node: dict[str, bool], disks: dict[str, str]) -> str | None:
@@ -185,7 +86,7 @@ def placement_problem(pods_by_node: dict[str, bool], disks: dict[str, str]) -> s
 
 def check_daemonset_subset(namespace: str, timeout: float = 30) -> str:
     """DaemonSet disk-check keeps one Ready pod on every ssd node and none on other nodes."""
-    ds = _require("DaemonSet", DAEMONSET, namespace, "Apply your DaemonSet YAML first.")
+    ds = require("DaemonSet", DAEMONSET, namespace, "Apply your DaemonSet YAML first.")
     disks = _disk_labels()
     ssd = sorted(n for n, disk in disks.items() if disk == "ssd")
     if not ssd:
@@ -196,7 +97,7 @@ def check_daemonset_subset(namespace: str, timeout: float = 30) -> str:
     uid = ds["metadata"]["uid"]
 
     def problem(pods: list[Obj]) -> str | None:
-        mine = [p for p in _alive(pods) if _owned_by(p, uid)]
+        mine = [p for p in alive(pods) if owned_by(p, uid)]
         by_node = {
             str(p["spec"].get("nodeName")): condition_true(p, "Ready")
             for p in mine
@@ -214,7 +115,7 @@ def check_daemonset_subset(namespace: str, timeout: float = 30) -> str:
 
     ds = next(
         d
-        for d in _settle("DaemonSet", namespace, observed, min(timeout, 10))
+        for d in settle("DaemonSet", namespace, observed, min(timeout, 10))
         if d["metadata"]["uid"] == uid
     )
     desired = (ds.get("status") or {}).get("desiredNumberScheduled", 0)
@@ -222,26 +123,23 @@ def check_daemonset_subset(namespace: str, timeout: float = 30) -> str:
         # The controller has chosen other nodes than the ssd ones: once it has placed its
         # pods, say where they went, without waiting for a state that will not come.
         def placed(pods: list[Obj]) -> str | None:
-            mine = [p for p in _alive(pods) if _owned_by(p, uid) and p["spec"].get("nodeName")]
+            mine = [p for p in alive(pods) if owned_by(p, uid) and p["spec"].get("nodeName")]
             return None if len(mine) >= desired else "The DaemonSet's pods are being created."
 
-        why = _why(namespace, "DaemonSet", DAEMONSET)
-        _settle("Pod", namespace, placed, min(timeout, 10))
-        _settle("Pod", namespace, problem, timeout=0, why=why)
+        why = why_stuck(namespace, "DaemonSet", DAEMONSET)
+        settle("Pod", namespace, placed, min(timeout, 10))
+        settle("Pod", namespace, problem, timeout=0, why=why)
         raise CheckFailed(
             f"DaemonSet {DAEMONSET} wants pods on {desired} nodes, but {len(ssd)} nodes are "
             f"ssd ({', '.join(ssd)}): check its nodeSelector ({DISK_LABEL}: ssd)."
             + format_causes([c.text for c in why()])
         )
-    _settle("Pod", namespace, problem, timeout, why=_why(namespace, "DaemonSet", DAEMONSET))
+    settle("Pod", namespace, problem, timeout, why=why_stuck(namespace, "DaemonSet", DAEMONSET))
     others = sorted(set(disks) - set(ssd))
     return (
         f"DaemonSet {DAEMONSET} runs one Ready pod on each ssd node ({', '.join(ssd)}) "
         f"and none on {', '.join(others) or 'any other node'}."
     )
-
-
-# -- exercise 2: a parallel Job with a completion count and a failure budget ----------------
 
 
 def job_spec_problem(spec: Obj) -> str | None:
@@ -283,11 +181,11 @@ def job_spec_problem(spec: Obj) -> str | None:
 
 def check_parallel_job(namespace: str, timeout: float = 60) -> str:
     """Job thumbnails needs 8 completions, runs 4 pods at once, allows 2 retries, is Complete."""
-    job = _require("Job", JOB, namespace, "Apply your Job YAML first.")
+    job = require("Job", JOB, namespace, "Apply your Job YAML first.")
     found = job_spec_problem(job["spec"])
     if found:
         raise CheckFailed(found)
-    why = _why(namespace, "Job", JOB)
+    why = why_stuck(namespace, "Job", JOB)
 
     def problem(jobs: list[Obj]) -> str | None:
         current = next((j for j in jobs if j["metadata"]["name"] == JOB), None)
@@ -309,14 +207,11 @@ def check_parallel_job(namespace: str, timeout: float = 60) -> str:
             )
         return None
 
-    _settle("Job", namespace, problem, timeout, why=why)
+    settle("Job", namespace, problem, timeout, why=why)
     return (
         f"Job {JOB} is Complete: {COMPLETIONS}/{COMPLETIONS} succeeded, {PARALLELISM} at a time, "
         f"with a failure budget of {BACKOFF_LIMIT} retries."
     )
-
-
-# -- exercise 3: a CronJob with history limits -----------------------------------------------
 
 
 def schedule_problem(schedule: str) -> str | None:
@@ -367,7 +262,7 @@ def cronjob_spec_problem(spec: Obj) -> str | None:
 
 def check_cronjob_history(namespace: str, timeout: float = 0) -> str:
     """CronJob nightly-report runs at 02:30 nightly and keeps 2 succeeded and 3 failed Jobs."""
-    cronjob = _require("CronJob", CRONJOB, namespace, "Apply your CronJob YAML first.")
+    cronjob = require("CronJob", CRONJOB, namespace, "Apply your CronJob YAML first.")
     found = cronjob_spec_problem(cronjob["spec"])
     if found:
         raise CheckFailed(found)
@@ -375,9 +270,6 @@ def check_cronjob_history(namespace: str, timeout: float = 0) -> str:
         f"CronJob {CRONJOB} runs at 02:30 every night and keeps the newest "
         f"{KEEP_SUCCEEDED} successful and {KEEP_FAILED} failed Jobs."
     )
-
-
-# -- exercise 4: a StatefulSet with a headless Service and per-pod storage -----------------
 
 
 def statefulset_spec_problem(service: Obj, sts: Obj) -> str | None:
@@ -425,8 +317,8 @@ def _resolve_quietly(fqdn: str, namespace: str) -> list[str]:
 def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
     """StatefulSet db has a headless Service, 3 Ready pods, a Bound claim each and per-pod DNS."""
     needed = "The StatefulSet needs a headless Service named in its serviceName."
-    service = _require("Service", STATEFULSET, namespace, needed)
-    sts = _require("StatefulSet", STATEFULSET, namespace, "Apply your StatefulSet YAML first.")
+    service = require("Service", STATEFULSET, namespace, needed)
+    sts = require("StatefulSet", STATEFULSET, namespace, "Apply your StatefulSet YAML first.")
     found = statefulset_spec_problem(service, sts)
     if found:
         raise CheckFailed(found)
@@ -435,15 +327,15 @@ def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
     wanted = [f"{STATEFULSET}-{i}" for i in range(REPLICAS)]
 
     def mine(pods: list[Obj]) -> dict[str, Obj]:
-        return {p["metadata"]["name"]: p for p in _alive(pods) if _owned_by(p, uid)}
+        return {p["metadata"]["name"]: p for p in alive(pods) if owned_by(p, uid)}
 
     def pods_problem(pods: list[Obj]) -> str | None:
         ready = {n for n, p in mine(pods).items() if condition_true(p, "Ready")}
         missing = [n for n in wanted if n not in ready]
         return f"Pods not Ready yet: {', '.join(missing)}." if missing else None
 
-    why = _why(namespace, "StatefulSet", STATEFULSET)
-    pods = _settle("Pod", namespace, pods_problem, timeout, why=why)
+    why = why_stuck(namespace, "StatefulSet", STATEFULSET)
+    pods = settle("Pod", namespace, pods_problem, timeout, why=why)
     claims = [f"{t}-{pod}" for pod in wanted for t in templates]
 
     def claims_problem(pvcs: list[Obj]) -> str | None:
@@ -452,7 +344,7 @@ def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
         return f"Claims not Bound: {', '.join(missing)}." if missing else None
 
     remaining = max(0.0, timeout - (time.monotonic() - start))
-    _settle("PersistentVolumeClaim", namespace, claims_problem, remaining, why=why)
+    settle("PersistentVolumeClaim", namespace, claims_problem, remaining, why=why)
     first = mine(pods)[wanted[0]]
     fqdn = f"{wanted[0]}.{STATEFULSET}.{namespace}.svc.cluster.local"
     deadline = time.monotonic() + min(15.0, max(timeout, 1.0))
@@ -470,29 +362,26 @@ def check_statefulset_storage(namespace: str, timeout: float = 60) -> str:
     )
 
 
-# -- exercise 5: clean-up ----------------------------------------------------------------------
-
-
 def check_cleanup(namespace: str, timeout: float = 30) -> str:
     """Nothing of the lab is left in the namespace: no workloads, Services, pods or claims."""
     deadline = time.monotonic() + max(timeout, 0)
     while True:
         if not is_managed(namespace):
             return f"Namespace {namespace} is gone, and everything in it."
-        everything = {kind: _list(kind, namespace) for kind in CLEANUP_KINDS}
+        everything = {kind: list_objects(kind, namespace) for kind in CLEANUP_KINDS}
         # Pods of a node that has gone are the pod garbage collector's (after ~40-60 s).
         nodes = set(_disk_labels())
         everything["Pod"] = [
             p for p in everything["Pod"] if p["spec"].get("nodeName", "") in nodes | {""}
         ]
-        left = [f"{kind}/{n}" for kind, items in everything.items() for n in _names(items)]
+        left = [f"{kind}/{n}" for kind, items in everything.items() for n in names(items)]
         if not left:
             return f"Nothing of the lab is left in {namespace}."
-        alive_uids = {i["metadata"]["uid"] for items in everything.values() for i in _alive(items)}
+        alive_uids = {i["metadata"]["uid"] for items in everything.values() for i in alive(items)}
         stuck = [
             f"{kind}/{i['metadata']['name']}"
             for kind, items in everything.items()
-            for i in _alive(items)
+            for i in alive(items)
             if not i["metadata"].get("ownerReferences")
             or any(r.get("uid") in alive_uids for r in i["metadata"]["ownerReferences"])
         ]

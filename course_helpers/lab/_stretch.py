@@ -1,9 +1,10 @@
 """Lab 06's stretch exercises: a DaemonSet rollout, an Indexed Job's failure policy, a canary.
 
-As in ``_checks``: pure ``*_problem`` functions list every fault of one object
-(tested without a cluster); the ``check_*`` functions read the cluster, wait a
-little for a rollout in progress and raise :class:`CheckFailed` with all that
-is wrong, and why, when the cluster knows.
+As in ``_checks``, and built from ``_check_base`` as they are: pure
+``*_problem`` functions list every fault of one object (tested without a
+cluster); the ``check_*`` functions read the cluster, wait a little for a
+rollout in progress and raise :class:`CheckFailed` with all that is wrong, and
+why, when the cluster knows.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from typing import Any
 
 from ..kube._diagnose import format_causes
 from ..kube._wait import condition_true
-from ._checks import CheckFailed, Obj, _alive, _list, _owned_by, _require, _settle, _why
+from ._check_base import (
+    CheckFailed,
+    Obj,
+    alive,
+    list_objects,
+    owned_by,
+    require,
+    settle,
+    why_stuck,
+)
 
 AGENT, OLD_IMAGE, NEW_IMAGE, MAX_UNAVAILABLE = "node-agent", "busybox:1.36", "busybox:1.37", 2
 SHARDS, SHARD_COMPLETIONS, SHARD_PARALLELISM, SHARD_CONTAINER = "shards", 4, 2, "shard"
@@ -104,7 +114,7 @@ def daemonset_rollout_problem(ds: Obj, pods: list[Obj]) -> str | None:
 
 def check_daemonset_rollout(namespace: str, timeout: float = 60) -> str:
     """DaemonSet node-agent rolls busybox:1.37 out to every node, at most 2 unavailable at once."""
-    ds = _require(
+    ds = require(
         "DaemonSet",
         AGENT,
         namespace,
@@ -121,10 +131,10 @@ def check_daemonset_rollout(namespace: str, timeout: float = 60) -> str:
         if current is None:
             raise CheckFailed(f"DaemonSet {AGENT} was deleted while the check waited.")
         latest["ds"] = current
-        mine = [p for p in _alive(_list("Pod", namespace)) if _owned_by(p, uid)]
+        mine = [p for p in alive(list_objects("Pod", namespace)) if owned_by(p, uid)]
         return daemonset_rollout_problem(current, mine)
 
-    _settle("DaemonSet", namespace, settled, timeout, why=_why(namespace, "DaemonSet", AGENT))
+    settle("DaemonSet", namespace, settled, timeout, why=why_stuck(namespace, "DaemonSet", AGENT))
     desired = latest["ds"]["status"].get("desiredNumberScheduled", 0)
     return (
         f"DaemonSet {AGENT} runs {NEW_IMAGE} on all {desired} nodes "
@@ -239,24 +249,24 @@ def indexed_job_outcome_problem(job: Obj, pods: list[Obj]) -> str | None:
 
 def check_indexed_job(namespace: str, timeout: float = 60) -> str:
     """Indexed Job shards (4 completions, 2 at once) fails fast on 42, ignores 75, is Complete."""
-    job = _require("Job", SHARDS, namespace, "Apply your Job YAML first.")
+    job = require("Job", SHARDS, namespace, "Apply your Job YAML first.")
     found = indexed_job_spec_problem(job["spec"])
     if found:
         raise CheckFailed(found)
     uid = job["metadata"]["uid"]
-    why = _why(namespace, "Job", SHARDS)
+    why = why_stuck(namespace, "Job", SHARDS)
 
     def problem(jobs: list[Obj]) -> str | None:
         current = next((j for j in jobs if j["metadata"]["uid"] == uid), None)
         if current is None:
             raise CheckFailed(f"Job {SHARDS} was deleted while the check waited.")
-        pods = [p for p in _list("Pod", namespace) if _owned_by(p, uid)]
+        pods = [p for p in list_objects("Pod", namespace) if owned_by(p, uid)]
         try:
             return indexed_job_outcome_problem(current, pods)
         except CheckFailed as exc:
             raise CheckFailed(str(exc) + format_causes([c.text for c in why()])) from None
 
-    _settle("Job", namespace, problem, timeout, why=why)
+    settle("Job", namespace, problem, timeout, why=why)
     return (
         f"Job {SHARDS} is Complete: indexes 0-{SHARD_COMPLETIONS - 1} succeeded, "
         f"{SHARD_PARALLELISM} at a time; its podFailurePolicy fails the Job on exit code "
@@ -344,7 +354,7 @@ def canary_problem(sts: Obj, pods: list[Obj]) -> str | None:
 
 def check_statefulset_canary(namespace: str, timeout: float = 60) -> str:
     """StatefulSet kv is a canary: kv-2 and kv-3 run the new revision, kv-0 and kv-1 the old."""
-    sts = _require(
+    sts = require(
         "StatefulSet",
         CANARY,
         namespace,
@@ -361,10 +371,12 @@ def check_statefulset_canary(namespace: str, timeout: float = 60) -> str:
         if current is None:
             raise CheckFailed(f"StatefulSet {CANARY} was deleted while the check waited.")
         latest["sts"] = current
-        pods = [p for p in _alive(_list("Pod", namespace)) if _owned_by(p, uid)]
+        pods = [p for p in alive(list_objects("Pod", namespace)) if owned_by(p, uid)]
         return canary_problem(current, pods)
 
-    _settle("StatefulSet", namespace, problem, timeout, why=_why(namespace, "StatefulSet", CANARY))
+    settle(
+        "StatefulSet", namespace, problem, timeout, why=why_stuck(namespace, "StatefulSet", CANARY)
+    )
     status = latest["sts"]["status"]
     return (
         f"StatefulSet {CANARY} is a canary: kv-2, kv-3 run the new revision "

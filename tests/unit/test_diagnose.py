@@ -16,7 +16,7 @@ from course_helpers.kube import (
     _wait,
 )
 from course_helpers.kube._diagnose import Cause, Snapshot, diagnose, pod_requests
-from course_helpers.lab import _checks
+from course_helpers.lab import _check_base, _checks
 
 Obj = dict[str, Any]
 
@@ -456,10 +456,12 @@ def test_a_lab_check_stops_waiting_at_a_final_cause(monkeypatch: pytest.MonkeyPa
             done([])
         raise AssertionError("the check should have stopped at the first final cause")
 
-    monkeypatch.setattr(_checks, "until", fake_until)
+    monkeypatch.setattr(_check_base, "until", fake_until)
     final = [Cause("StorageClass 'fast' does not exist.", final=True), Cause("db-0 waits.")]
     with pytest.raises(_checks.CheckFailed) as failed:
-        _checks._settle("Pod", "ns", lambda _: "Pods not Ready yet: db-0.", 60, why=lambda: final)
+        _check_base.settle(
+            "Pod", "ns", lambda _: "Pods not Ready yet: db-0.", 60, why=lambda: final
+        )
     assert calls == [1]
     assert str(failed.value) == (
         "Pods not Ready yet: db-0.\nWhy:\n  - StorageClass 'fast' does not exist.\n  - db-0 waits."
@@ -475,10 +477,12 @@ def test_a_lab_check_keeps_waiting_while_the_cause_may_pass(
         assert not done([])
         raise WaitTimeout("time is up")
 
-    monkeypatch.setattr(_checks, "until", fake_until)
+    monkeypatch.setattr(_check_base, "until", fake_until)
     passing = [Cause("Pod db-0 is not scheduled: 0/3 nodes are available: 3 Insufficient cpu.")]
     with pytest.raises(_checks.CheckFailed, match=r"\(still so after 60s\)\nWhy: Pod db-0 is not"):
-        _checks._settle("Pod", "ns", lambda _: "Pods not Ready yet: db-0.", 60, why=lambda: passing)
+        _check_base.settle(
+            "Pod", "ns", lambda _: "Pods not Ready yet: db-0.", 60, why=lambda: passing
+        )
 
 
 def test_a_workload_whose_template_fits_no_node_says_so_before_any_pod_exists() -> None:
