@@ -46,7 +46,7 @@ def _fresh_namespace() -> str:
 def _check_4(ns: str, with_diagnosis: bool) -> tuple[float, int]:
     """Apply the reference solution and time ch.lab.check(4) to its pass."""
     calls = [0]
-    original = _checks._why
+    original = _checks.why_stuck
 
     def counting(namespace: str, kind: str, name: str) -> Callable[[], list[Cause]]:
         inner = original(namespace, kind, name)
@@ -57,14 +57,14 @@ def _check_4(ns: str, with_diagnosis: bool) -> tuple[float, int]:
 
         return why
 
-    _checks._why = counting
+    _checks.why_stuck = counting
     try:
         started = time.perf_counter()
         ch.lab.apply_solution(4, ns)
         ch.lab.check_statefulset_storage(ns, timeout=120)
         return time.perf_counter() - started, calls[0]
     finally:
-        _checks._why = original
+        _checks.why_stuck = original
 
 
 def _wrong_class(ns: str) -> float:
