@@ -1,8 +1,11 @@
 """``%%kubectl`` and ``%kubectl``: kubectl in a notebook cell, on the helpers' cluster.
 
 ``import course_helpers`` registers both under IPython. The first line is
-kubectl's arguments; IPython expands ``{ns}`` and ``$ns`` in it exactly as in
-``!`` commands. A cell's body is kubectl's standard input::
+kubectl's arguments; ``{ns}`` and ``$ns`` in it are expanded as in ``!``
+commands, and also beside JSON braces, where IPython's own expansion gives up
+and leaves the whole line alone (``-p '{"spec":{"suspend":false}}'``): there
+only plain names the notebook defined are replaced. A cell's body is
+kubectl's standard input::
 
     %%kubectl apply -n {ns} -f -
     apiVersion: batch/v1
@@ -22,6 +25,7 @@ one-context kubeconfig ``connect()`` wrote, so it reaches only the chosen cluste
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import shlex
 import subprocess
@@ -62,6 +66,38 @@ def kubectl_args(line: str) -> list[str] | str:
                 "ch.connect() chose. Use `!kubectl ...` for anything else."
             )
     return args
+
+
+#: ``{name}`` or ``$name`` where name is a plain identifier.
+_PLAIN_NAME = re.compile(r"\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)")
+
+
+def expand(line: str, names: dict[str, Any]) -> str:
+    r"""Expand ``{ns}``/``$ns`` in a magic's line as IPython does, even beside JSON.
+
+    IPython formats the whole line and, when any brace in it is not a Python
+    expression (a JSON patch), leaves every ``{ns}`` unexpanded. Here the line is
+    formatted as IPython would; if that fails, plain names defined in the
+    notebook are replaced one by one and everything else stays as written.
+
+    Example:
+        >>> expand("get pods -n {ns}", {"ns": "course-jobs"})
+        'get pods -n course-jobs'
+        >>> print(expand("patch job a -n $ns -p '{\"spec\":{}}'", {"ns": "x"}))
+        patch job a -n x -p '{"spec":{}}'
+    """
+    from IPython.utils.text import DollarFormatter
+
+    try:
+        return DollarFormatter().vformat(line, args=[], kwargs=names)
+    except Exception:  # IPython's var_expand gives up on the same errors
+        pass
+
+    def plain(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return str(names[name]) if name in names else match.group(0)
+
+    return _PLAIN_NAME.sub(plain, line)
 
 
 #: After the followed containers ended, end kubectl once its output was quiet this long.
@@ -158,6 +194,11 @@ def run(args: Sequence[str], stdin: str | None = None) -> int:
 
 def kubectl(line: str, cell: str | None = None) -> None:
     """The ``%kubectl`` line magic and ``%%kubectl`` cell magic (the body is stdin)."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        line = expand(line, shell.user_ns)
     args = kubectl_args(line)
     if isinstance(args, str):
         print(args, file=sys.stderr)
@@ -172,4 +213,7 @@ def kubectl(line: str, cell: str | None = None) -> None:
 
 def register(shell: Any) -> None:
     """Register ``%kubectl`` and ``%%kubectl`` in an IPython shell (idempotent)."""
+    from IPython.core.magic import no_var_expand
+
+    no_var_expand(kubectl)  # the line is expanded by `expand`, which copes with JSON
     shell.register_magic_function(kubectl, magic_kind="line_cell", magic_name="kubectl")

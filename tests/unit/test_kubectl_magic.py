@@ -114,3 +114,23 @@ def test_kubectl_args_drops_a_repeated_kubectl() -> None:
 )
 def test_which_pods_logs_follow_watches(args: list[str], expected: _follow.Target | None) -> None:
     assert _follow.follow_target(args, default_namespace="default") == expected
+
+
+def test_names_are_expanded_beside_a_json_patch(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # IPython's own expansion gives up on the whole line at the first JSON brace.
+    shell.user_ns.update(ns="course-jobs")
+    shell.run_cell("""%kubectl patch job a -n {ns} -p '{"spec":{"suspend":false}}'""")
+    out = capsys.readouterr().out
+    assert """patch job a -n course-jobs -p {"spec":{"suspend":false}}\n""" in out
+    shell.run_cell("""%kubectl patch job a -n $ns -p '{"a":"{unknown}"}'""")
+    assert """-n course-jobs -p {"a":"{unknown}"}\n""" in capsys.readouterr().out
+
+
+def test_expressions_and_escapes_still_expand_as_in_ipython(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns.update(ns="course-jobs", n=2)
+    shell.run_cell("%kubectl scale sts web -n {ns} --replicas={n + 1} -l 'x={{y}}'")
+    assert "scale sts web -n course-jobs --replicas=3 -l x={y}\n" in capsys.readouterr().out
