@@ -88,6 +88,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "PodsPerNode",
             "Recorder",
             "Replay",
+            "ServiceEndpoints",
             "StatefulSetOrder",
             "StatefulSetRevisions",
         )
@@ -168,6 +169,7 @@ if TYPE_CHECKING:
     from .widgets import PodsPerNode as PodsPerNode
     from .widgets import Recorder as Recorder
     from .widgets import Replay as Replay
+    from .widgets import ServiceEndpoints as ServiceEndpoints
     from .widgets import StatefulSetOrder as StatefulSetOrder
     from .widgets import StatefulSetRevisions as StatefulSetRevisions
 

@@ -19,6 +19,7 @@ from ._pods import PodsPerNode
 from ._recording import Recorder
 from ._replay import Playback, Replay
 from ._revisions import StatefulSetRevisions
+from ._services import ServiceEndpoints
 from ._snapshot import Snapshot
 from ._statefulsets import StatefulSetOrder
 
@@ -31,6 +32,7 @@ __all__ = [
     "PodsPerNode",
     "Recorder",
     "Replay",
+    "ServiceEndpoints",
     "Snapshot",
     "StatefulSetOrder",
     "StatefulSetRevisions",

@@ -19,7 +19,7 @@ import pytest
 import course_helpers as ch
 from course_helpers.kube._objects import condition, meta, name_of
 from course_helpers.kube._wait import Wait, default_source
-from course_helpers.widgets import StatefulSetOrder
+from course_helpers.widgets import LiveWidget, ServiceEndpoints, StatefulSetOrder
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
@@ -60,7 +60,7 @@ def _open(charts: list[StatefulSetOrder], chart: StatefulSetOrder) -> StatefulSe
     return chart
 
 
-def _converge(chart: StatefulSetOrder, check: Callable[[], bool], what: str) -> None:
+def _converge(chart: LiveWidget, check: Callable[[], bool], what: str) -> None:
     """Apply what the chart's watchers delivered until ``check()`` holds (30 s at most)."""
     changed = threading.Event()
     for watcher in chart.watchers:
@@ -186,3 +186,41 @@ def test_min_ready_seconds_available_trails_ready_and_gates_the_next_pod(
     assert list(stretches.x) == [8.0, 8.0]  # from the Ready time, minReadySeconds long
     t0 = careful.t0 or 0.0
     assert math.isclose(stretches.base[0], _since(first, "Ready").timestamp() - t0)
+
+
+def test_service_endpoints_shows_the_virtual_ip_and_the_slices_the_api_has(
+    namespace: str,
+) -> None:
+    view = ServiceEndpoints(["web-lb", "web"], namespace)
+    try:
+        assert view.wait_synced(15), f"{view!r}: watchers did not list in time"
+        ch.apply("statefulset-web", namespace)
+        ch.apply("service-web-loadbalanced", namespace)
+        ch.blocking.rollout_status("StatefulSet", "web", namespace, timeout=90)
+        slices = {s: ch.endpoints(namespace, s) for s in ("web-lb", "web")}
+
+        def as_the_api_says() -> bool:
+            frame = view.to_frame()
+            return all(
+                sorted(frame[frame["service"] == s]["address"].dropna())
+                == sorted(slices[s]["address"])
+                and frame[frame["service"] == s]["ready"].all()
+                for s in slices
+            )
+
+        _converge(view, as_the_api_says, "the API's endpoints")
+        frame = view.to_frame()
+        lb = ch.get("Service", "web-lb", namespace)
+        assert lb is not None
+        assert set(frame[frame["service"] == "web-lb"]["cluster_ip"]) == {lb["spec"]["clusterIP"]}
+        assert set(frame[frame["service"] == "web"]["cluster_ip"]) == {"None"}
+        headless = frame[frame["service"] == "web"]
+        assert list(headless["pod"]) == ["web-0", "web-1", "web-2"]
+        assert list(headless["hostname"]) == ["web-0", "web-1", "web-2"]
+        assert list(headless["dns_name"]) == [
+            f"web-{i}.web.{namespace}.svc.cluster.local" for i in range(3)
+        ]
+        assert set(frame[frame["service"] == "web-lb"]["hostname"]) == {""}
+        assert f"{lb['spec']['clusterIP']} (virtual IP)" in view.table.value
+    finally:
+        view.close()

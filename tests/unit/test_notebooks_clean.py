@@ -30,7 +30,7 @@ CHECK = "# NBVAL_CHECK_OUTPUT"
 IGNORE = "# NBVAL_IGNORE_OUTPUT"
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 WIDGETS = re.compile(
-    r"ch\.(PodsPerNode|JobProgress|CronJobTimeline|StatefulSetOrder|StatefulSetRevisions|EventFeed)\(|\.snapshot\(\)"
+    r"ch\.(PodsPerNode|JobProgress|CronJobTimeline|StatefulSetOrder|StatefulSetRevisions|EventFeed|ServiceEndpoints)\(|\.snapshot\(\)"
 )
 
 

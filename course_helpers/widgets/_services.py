@@ -1,0 +1,181 @@
+"""ServiceEndpoints: Services beside their EndpointSlices, one row per endpoint.
+
+A normal Service shows its virtual IP (``spec.clusterIP``), a headless one
+``None``; under each, the endpoints the EndpointSlice controller listed for it:
+address, readiness, ``hostname`` and the pod it points at (``targetRef``). The
+per-pod DNS name a headless Service's endpoint gets, while it is ready and has a
+hostname, is shown beside it (CoreDNS builds those names from these slices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Unpack
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..kube._objects import labels_of, meta, name_of
+from ..kube._watch import WatchEvent
+from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._palette import OKABE_ITO, Markup, escape, html_table
+
+SERVICE_LABEL = "kubernetes.io/service-name"
+FRAME_COLUMNS = [
+    "service",
+    "cluster_ip",
+    "slice",
+    "address",
+    "ready",
+    "terminating",
+    "hostname",
+    "pod",
+    "node",
+    "dns_name",
+]
+
+
+class ServiceEndpoints(LiveWidget):
+    """Services and their EndpointSlices, live: the virtual IP against one row per pod.
+
+    Args:
+        services: a Service's name, or a list of names (shown in that order).
+        namespace: their namespace.
+        **options: as for every widget (``source``, ``recorder``, ...; see ``LiveWidget``).
+
+    Example:
+        >>> view = ServiceEndpoints(["web-lb", "web"], "demo")  # doctest: +SKIP
+        >>> view.to_frame()[["service", "cluster_ip", "hostname", "pod"]]  # doctest: +SKIP
+
+    Raises:
+        ValueError: no Service name was given.
+
+    """
+
+    def __init__(
+        self,
+        services: str | Sequence[str],
+        namespace: str | None = None,
+        **options: Unpack[WidgetOptions],
+    ) -> None:
+        names = [services] if isinstance(services, str) else list(dict.fromkeys(services))
+        if not names:
+            raise ValueError("ServiceEndpoints needs the name of at least one Service.")
+        self.services: tuple[str, ...] = tuple(names)
+        super().__init__(namespace=namespace, **options)
+
+    def _build(self) -> list[widgets.Widget]:
+        self.table = widgets.HTML(layout=widgets.Layout(width="100%"))
+        return [self.table]
+
+    def _sync_targets(self) -> list[Any]:
+        return [self.status, self.table]
+
+    def _specs(self) -> list[WatchSpec]:
+        return [WatchSpec("Service", self.namespace), WatchSpec("EndpointSlice", self.namespace)]
+
+    def _accepts(self, event: WatchEvent) -> bool:
+        if self.namespace and meta(event.object).get("namespace") != self.namespace:
+            return False
+        if event.kind == "Service":
+            return event.name in self.services
+        if event.kind == "EndpointSlice":
+            return labels_of(event.object).get(SERVICE_LABEL) in self.services
+        return False
+
+    # -- what is shown ---------------------------------------------------------------------
+
+    def cluster_ip(self, service: str) -> str | None:
+        """Return the Service's ``spec.clusterIP`` as last seen (``"None"``: headless)."""
+        for svc in self.items("Service"):
+            if name_of(svc) == service:
+                return str((svc.get("spec") or {}).get("clusterIP") or "")
+        return None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per endpoint, Service by Service (a Service without any: one row)."""
+        rows: list[dict[str, Any]] = []
+        namespace = self.namespace or ""
+        for service in self.services:
+            cluster_ip = self.cluster_ip(service)
+            headless = cluster_ip == "None"
+            mine: list[dict[str, Any]] = []
+            for piece in self.items("EndpointSlice"):
+                if labels_of(piece).get(SERVICE_LABEL) != service:
+                    continue
+                for endpoint in piece.get("endpoints") or []:
+                    conditions = endpoint.get("conditions") or {}
+                    ready = conditions.get("ready") is not False  # unset means ready
+                    hostname = str(endpoint.get("hostname") or "")
+                    mine.append(
+                        {
+                            "service": service,
+                            "cluster_ip": cluster_ip,
+                            "slice": name_of(piece),
+                            "address": (endpoint.get("addresses") or [""])[0],
+                            "ready": ready,
+                            "terminating": bool(conditions.get("terminating")),
+                            "hostname": hostname,
+                            "pod": str((endpoint.get("targetRef") or {}).get("name") or ""),
+                            "node": str(endpoint.get("nodeName") or ""),
+                            "dns_name": f"{hostname}.{service}.{namespace}.svc.cluster.local"
+                            if headless and hostname and ready
+                            else "",
+                        }
+                    )
+            mine.sort(key=lambda r: (r["pod"], r["address"]))
+            rows += mine or [{"service": service, "cluster_ip": cluster_ip}]
+        return pd.DataFrame(rows, columns=FRAME_COLUMNS)
+
+    def _summary(self) -> str:
+        frame = self.to_frame()
+        listed = frame[frame["address"].notna()]
+        return f"{len(self.services)} Services, {len(listed)} endpoints"
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        self.table.value = self._table_html()
+
+    def _snapshot_html(self) -> str:
+        return self._table_html()
+
+    def _table_html(self) -> str:
+        rows = []
+        for row in self.to_frame().to_dict("records"):
+            ip = row["cluster_ip"]
+            if not isinstance(ip, str):  # None, or NaN in the frame
+                kind = "not seen yet"
+            elif ip == "None":
+                kind = "None (headless)"
+            else:
+                kind = f"{ip} (virtual IP)"
+            listed = isinstance(row["address"], str)
+            state = ""
+            if listed:
+                colour = OKABE_ITO["bluish_green"] if row["ready"] else OKABE_ITO["vermillion"]
+                text = "✓ ready" if row["ready"] else "✗ not ready"
+                text += ", terminating" if row["terminating"] else ""
+                state = Markup(f'<span style="color:{colour}">{escape(text)}</span>')
+            rows.append(
+                {
+                    "service": row["service"],
+                    "clusterIP": kind,
+                    "endpoint": row["address"] if listed else "no endpoints",
+                    "state": state,
+                    "hostname": row["hostname"] if listed and row["hostname"] else "",
+                    "pod (targetRef)": row["pod"] if listed else "",
+                    "per-pod DNS name": row["dns_name"] if listed else "",
+                }
+            )
+        columns = [
+            "service",
+            "clusterIP",
+            "endpoint",
+            "state",
+            "hostname",
+            "pod (targetRef)",
+            "per-pod DNS name",
+        ]
+        aria = 'role="region" aria-label="Services and their endpoints"'
+        return f'<div class="course-services" {aria}>{html_table(rows, columns)}</div>'
