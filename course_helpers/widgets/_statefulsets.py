@@ -141,6 +141,7 @@ class StatefulSetOrder(LiveWidget):
         #: The first of them (the only one, usually).
         self.statefulset = names[0]
         self.incarnations: dict[str, Incarnation] = {}
+        self._deleted: set[str] = set()  # StatefulSets seen deleted (and not created again)
         self._pvc_names = {
             sts: re.compile(rf"(?P<template>.+)-{re.escape(sts)}-(?P<ordinal>\d+)") for sts in names
         }
@@ -213,6 +214,12 @@ class StatefulSetOrder(LiveWidget):
         return False
 
     def _observe(self, event: WatchEvent, old: Obj | None) -> None:
+        if event.kind == "StatefulSet":
+            if event.type == "DELETED":
+                self._deleted.add(event.name)
+            else:
+                self._deleted.discard(event.name)
+            return
         if event.kind != "Pod":
             return
         pod = event.object
@@ -234,6 +241,7 @@ class StatefulSetOrder(LiveWidget):
 
     def _reset(self) -> None:
         self.incarnations.clear()
+        self._deleted.clear()
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -375,7 +383,9 @@ class StatefulSetOrder(LiveWidget):
     def _title_line(self, name: str) -> str:
         sts = self.statefulset_objects().get(name)
         if sts is None:
-            return f"StatefulSet {name}: not seen yet"
+            return f"StatefulSet {name}: " + (
+                "deleted" if name in self._deleted else "not seen yet"
+            )
         spec, status = sts.get("spec") or {}, sts.get("status") or {}
         policy = spec.get("podManagementPolicy") or "OrderedReady"
         ready = f"{status.get('readyReplicas') or 0}/{spec.get('replicas', 1)} ready"

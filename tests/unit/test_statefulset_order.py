@@ -159,3 +159,14 @@ def test_live_chart_redraws_on_a_timer_so_bars_reach_now() -> None:
     assert after_stop == 0
     # live, "now" is the clock: web-0 (created 09:00:00) has been ready until 09:02:10
     assert ready_until == pytest.approx(130.0)
+
+
+def test_a_deleted_statefulset_is_called_deleted_not_unseen() -> None:
+    events = Replay(FIXTURE).events
+    web = next(e for e in reversed(events) if e.kind == "StatefulSet" and e.name == "web")
+    gone = type(web)(web.kind, "DELETED", web.object, web.timestamp + 1)
+    order = StatefulSetOrder("web", NS, source=[*events, gone])
+    assert order.chart_title().startswith("StatefulSet web: deleted")
+    again = type(web)(web.kind, "ADDED", web.object, web.timestamp + 2)
+    order.feed([again])
+    assert order.chart_title().startswith("StatefulSet web: 1/1 ready")
