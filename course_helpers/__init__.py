@@ -54,6 +54,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     **{n: (".kube._kubectl_wait", n) for n in ("Outcome", "rollout_status", "wait_for")},
     **{n: (".kube._scale", n) for n in ("Scaled", "scale")},
     "replace_pod": (".kube._replace", "replace_pod"),
+    "job_pods": (".kube._job_pods", "job_pods"),
     **{n: (".kube._revisions", n) for n in ("revision_history", "revisions")},
     **{n: (".kube._cron_runs", n) for n in ("Runs", "cronjob_runs")},
     **{n: (".kube._cron_times", n) for n in ("CronTimes", "cronjob_ticks")},
@@ -132,6 +133,7 @@ if TYPE_CHECKING:
     from .kube._cron_times import cronjob_ticks as cronjob_ticks
     from .kube._diagnose import explain as explain
     from .kube._echo import echo as echo
+    from .kube._job_pods import job_pods as job_pods
     from .kube._kubectl_wait import Outcome as Outcome
     from .kube._kubectl_wait import rollout_status as rollout_status
     from .kube._kubectl_wait import wait_for as wait_for

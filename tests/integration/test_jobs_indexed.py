@@ -99,6 +99,13 @@ def test_fail_job_ends_the_job_at_the_first_matching_exit_code(namespace: str) -
     # parallelism 1: 0 and 1 succeeded, 2 failed once (not backoffLimit + 1 times), 3 never ran
     assert by_index(pods) == {0: ["Succeeded"], 1: ["Succeeded"], 2: ["Failed"]}
     assert (job["status"]["succeeded"], job["status"]["failed"]) == (2, 1)
+    table = ch.job_pods(namespace, "import-shards")
+    assert table[["index", "phase", "exit_code"]].values.tolist() == [
+        [0, "Succeeded", 0],
+        [1, "Succeeded", 0],
+        [2, "Failed", 42],
+    ]
+    assert table["index_failures"].isna().all(), "counted per index only with backoffLimitPerIndex"
     assert job["status"]["completedIndexes"] == "0,1"
     selector = f"batch.kubernetes.io/job-name=import-shards,{INDEX}=2"
     assert kubectl("logs", "-n", namespace, "-l", selector).splitlines() == [
@@ -141,6 +148,21 @@ def test_a_failed_index_lets_the_others_finish_and_ignored_failures_do_not_count
         if p["metadata"]["annotations"][INDEX] in ("1", "4")
     )
     assert counts == [(1, "0", "-"), (1, "0", "1"), (4, "0", "-"), (4, "1", "-")]
+    table = ch.job_pods(namespace, "transcode")
+    assert table.drop(columns="pod").values.tolist() == [
+        [0, "Succeeded", 0, 0, 0],
+        [1, "Failed", 75, 0, 0],
+        [1, "Succeeded", 0, 0, 1],
+        [2, "Succeeded", 0, 0, 0],
+        [3, "Succeeded", 0, 0, 0],
+        [4, "Failed", 1, 0, 0],
+        [4, "Failed", 1, 1, 0],
+        [5, "Succeeded", 0, 0, 0],
+    ]
+    assert all(
+        re.fullmatch(rf"transcode-{i}-\w{{5}}", p)
+        for i, p in zip(table["index"], table["pod"], strict=True)
+    )
     selector = f"batch.kubernetes.io/job-name=transcode,{INDEX}=1"
     logs = kubectl("logs", "-n", namespace, "-l", selector, "--prefix").splitlines()
     assert sorted(line.split("] ", 1)[1] for line in logs) == [
