@@ -125,15 +125,15 @@ def test_a_failed_index_lets_the_others_finish_and_ignored_failures_do_not_count
         ("Failed", "FailedIndexes"),
     ]
     status = job["status"]
-    assert (status["completedIndexes"], status["failedIndexes"]) == ("0-3,5", "4")
-    # index 4's two failures count; index 1's first (exit 75) was ignored
+    assert (status["completedIndexes"], status["failedIndexes"]) == ("0,1,3-5", "2")
+    # index 2's two failures count; index 1's first (exit 75) was ignored
     assert (status["succeeded"], status["failed"]) == (5, 2)
     assert by_index(pods) == {
         0: ["Succeeded"],
         1: ["Failed", "Succeeded"],
-        2: ["Succeeded"],
+        2: ["Failed", "Failed"],
         3: ["Succeeded"],
-        4: ["Failed", "Failed"],
+        4: ["Succeeded"],
         5: ["Succeeded"],
     }
     counts = sorted(
@@ -145,18 +145,18 @@ def test_a_failed_index_lets_the_others_finish_and_ignored_failures_do_not_count
             ),
         )
         for p in pods
-        if p["metadata"]["annotations"][INDEX] in ("1", "4")
+        if p["metadata"]["annotations"][INDEX] in ("1", "2")
     )
-    assert counts == [(1, "0", "-"), (1, "0", "1"), (4, "0", "-"), (4, "1", "-")]
+    assert counts == [(1, "0", "-"), (1, "0", "1"), (2, "0", "-"), (2, "1", "-")]
     table = ch.job_pods(namespace, "transcode")
     assert table.drop(columns="pod").values.tolist() == [
         [0, "Succeeded", 0, 0, 0],
         [1, "Failed", 75, 0, 0],
         [1, "Succeeded", 0, 0, 1],
-        [2, "Succeeded", 0, 0, 0],
+        [2, "Failed", 1, 0, 0],
+        [2, "Failed", 1, 1, 0],
         [3, "Succeeded", 0, 0, 0],
-        [4, "Failed", 1, 0, 0],
-        [4, "Failed", 1, 1, 0],
+        [4, "Succeeded", 0, 0, 0],
         [5, "Succeeded", 0, 0, 0],
     ]
     assert all(
