@@ -53,6 +53,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "explain": (".kube._diagnose", "explain"),
     **{n: (".kube._kubectl_wait", n) for n in ("Outcome", "rollout_status", "wait_for")},
     **{n: (".kube._scale", n) for n in ("Scaled", "scale")},
+    "node_requests": (".kube._requests", "node_requests"),
     "replace_pod": (".kube._replace", "replace_pod"),
     "job_pods": (".kube._job_pods", "job_pods"),
     **{n: (".kube._revisions", n) for n in ("revision_history", "revisions")},
@@ -86,6 +87,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
             "CronJobTimeline",
             "EventFeed",
             "JobProgress",
+            "NodeRequests",
             "PodsPerNode",
             "Recorder",
             "Replay",
@@ -153,6 +155,7 @@ if TYPE_CHECKING:
     from .kube._objects import job_state as job_state
     from .kube._refusal import show_refusal as show_refusal
     from .kube._replace import replace_pod as replace_pod
+    from .kube._requests import node_requests as node_requests
     from .kube._revisions import revision_history as revision_history
     from .kube._revisions import revisions as revisions
     from .kube._scale import Scaled as Scaled
@@ -168,6 +171,7 @@ if TYPE_CHECKING:
     from .widgets import CronJobTimeline as CronJobTimeline
     from .widgets import EventFeed as EventFeed
     from .widgets import JobProgress as JobProgress
+    from .widgets import NodeRequests as NodeRequests
     from .widgets import PodsPerNode as PodsPerNode
     from .widgets import Recorder as Recorder
     from .widgets import Replay as Replay

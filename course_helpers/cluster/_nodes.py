@@ -23,6 +23,8 @@ DISK_LABEL = "course.dev/disk"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 SIMULATED_ANNOTATION = "kwok.x-k8s.io/node"
 _NAME = re.compile(r"^worker-(\d+)$")
+#: What kwok's node stage gives a node that brings no status of its own (stages.yaml).
+DEFAULT_ALLOCATABLE = {"cpu": "32", "memory": "256Gi", "pods": "110"}
 
 
 def default_labels(index: int) -> dict[str, str]:
@@ -38,11 +40,15 @@ def node_body(
     index: int,
     labels: Mapping[str, str] | None = None,
     taints: list[dict[str, str]] | None = None,
+    allocatable: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """Return the Node object for simulated worker ``name``.
 
     Each worker gets a /24 of its own, from 10.244.0.0/16 up (worker 300 gets
     10.245.44.0/24), so a cluster of a few thousand nodes has no overlap.
+    ``allocatable`` (e.g. ``{"cpu": "2", "memory": "4Gi"}``) makes a smaller
+    machine than kwok's default of 32 CPUs, 256Gi and 110 pods: a Node's status
+    may be set when it is created, and kwok's heartbeat keeps it.
 
     Example:
         >>> node_body("worker-4", 4)["spec"]["podCIDR"]
@@ -62,7 +68,7 @@ def node_body(
     if not 0 <= index < 12 * 256:
         raise ClusterError(f"Worker index {index} is out of range: at most 3071 workers.")
     cidr = f"10.{244 + index // 256}.{index % 256}.0/24"
-    return {
+    body: dict[str, object] = {
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {
@@ -72,6 +78,10 @@ def node_body(
         },
         "spec": {"podCIDR": cidr, "podCIDRs": [cidr], "taints": list(taints or [])},
     }
+    if allocatable:
+        offered = {**DEFAULT_ALLOCATABLE, **allocatable}
+        body["status"] = {"allocatable": dict(offered), "capacity": dict(offered)}
+    return body
 
 
 def _core(api: k8s.ApiClient) -> k8s.CoreV1Api:
@@ -102,10 +112,12 @@ def add_node(
     labels: Mapping[str, str] | None = None,
     taints: list[dict[str, str]] | None = None,
     wait_ready: NodesWait | None = None,
+    allocatable: Mapping[str, str] | None = None,
 ) -> str:
     """Add a simulated worker and return its name (``worker-N`` unless given).
 
-    With ``wait_ready``, return once it reports Ready.
+    With ``wait_ready``, return once it reports Ready; ``allocatable`` as for
+    :func:`node_body`.
 
     Raises:
         ClusterError: a node of that name exists already.
@@ -114,7 +126,8 @@ def add_node(
     index = _next_index(api)
     name = name or f"worker-{index}"
     try:
-        _core(api).create_node(node_body(name, index, labels, taints), _request_timeout=10)
+        body = node_body(name, index, labels, taints, allocatable)
+        _core(api).create_node(body, _request_timeout=10)
     except k8s.ApiException as exc:
         if exc.status == 409:
             raise ClusterError(f"A node called {name!r} already exists.") from None

@@ -43,16 +43,27 @@ def add_node(
     labels: Mapping[str, str] | None = None,
     taints: list[dict[str, str]] | None = None,
     name: str | None = None,
+    allocatable: Mapping[str, str] | None = None,
 ) -> str:
     """Add a simulated worker node to the embedded cluster and return its name.
+
+    ``allocatable`` makes a smaller machine than the default 32 CPUs and 256Gi
+    of memory (what the scheduler may hand out to pods: ``status.allocatable``).
 
     Example:
         >>> ch.add_node(labels={"course.dev/disk": "ssd"})  # doctest: +SKIP
         'worker-4'
+        >>> ch.add_node(name="worker-small", allocatable={"cpu": "1", "memory": "1Gi"})
+        ... # doctest: +SKIP
     """
     _needs_embedded("add nodes")
     created = _nodes.add_node(
-        api_client(), name=name, labels=labels, taints=taints, wait_ready=nodes_ready
+        api_client(),
+        name=name,
+        labels=labels,
+        taints=taints,
+        wait_ready=nodes_ready,
+        allocatable=allocatable,
     )
     say(f"node/{created} joined (on a real cluster: a new machine runs kubelet and registers)")
     return created

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._diagnose_base import Cause, Obj, Snapshot, _claim_names, _clip, _event_time
-from ._diagnose_nodes import placement_causes, pod_requests
+from ._diagnose_nodes import placement_causes
 from ._diagnose_storage import (
     claim_causes,
     deletion_causes,
@@ -34,6 +34,7 @@ from ._diagnose_workloads import (
 )
 from ._manifests import _resource, dynamic
 from ._objects import condition, match_selector, meta, name_of, natural_key, uid_of
+from ._requests import pod_requests
 
 __all__ = [
     "WORKLOADS",

@@ -1,4 +1,7 @@
-"""Why no node can take a pod: labels, node affinity, taints, requests larger than a node."""
+"""Why no node can take a pod: labels, node affinity, taints, requests larger than a node.
+
+A pod's requests are added up as the scheduler does (``_requests.pod_requests``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from kubernetes.utils.quantity import parse_quantity
 
 from ._diagnose_base import Cause, Obj, _labels
 from ._objects import name_of, natural_key
+from ._requests import pod_requests
 
 
 def _term_matches(node: Obj, term: Obj) -> bool:
@@ -80,26 +84,6 @@ def _blocking_taints(spec: Obj, node: Obj) -> list[Obj]:
 def _taint_text(taint: Obj) -> str:
     value = f"={taint['value']}" if taint.get("value") else ""
     return f"{taint.get('key')}{value}:{taint.get('effect')}"
-
-
-def pod_requests(spec: Obj) -> dict[str, Decimal]:
-    """Return what a pod asks of a node: the largest of its containers' sum and each init's.
-
-    Example:
-        >>> pod_requests({"containers": [{"resources": {"requests": {"cpu": "500m"}}},
-        ...                              {"resources": {"requests": {"cpu": "1"}}}]})
-        {'cpu': Decimal('1.500')}
-    """
-    total: dict[str, Decimal] = {}
-    for c in spec.get("containers") or []:
-        for key, value in ((c.get("resources") or {}).get("requests") or {}).items():
-            total[key] = total.get(key, Decimal(0)) + parse_quantity(value)
-    for c in spec.get("initContainers") or []:
-        for key, value in ((c.get("resources") or {}).get("requests") or {}).items():
-            total[key] = max(total.get(key, Decimal(0)), parse_quantity(value))
-    for key, value in (spec.get("overhead") or {}).items():
-        total[key] = total.get(key, Decimal(0)) + parse_quantity(value)
-    return total
 
 
 def _allocatable(node: Obj, resource: str) -> Decimal:

@@ -15,6 +15,7 @@ from ._base import LiveWidget
 from ._cronjobs import CronJobTimeline
 from ._events import EventFeed
 from ._jobs import JobProgress
+from ._node_requests import NodeRequests
 from ._pods import PodsPerNode
 from ._recording import Recorder
 from ._replay import Playback, Replay
@@ -28,6 +29,7 @@ __all__ = [
     "EventFeed",
     "JobProgress",
     "LiveWidget",
+    "NodeRequests",
     "Playback",
     "PodsPerNode",
     "Recorder",
