@@ -150,6 +150,15 @@ class LiveWidget:
         """Redraw from the current state; called once per batch of events."""
         raise NotImplementedError
 
+    def _shows(self, event: WatchEvent, old: Obj | None) -> bool:
+        """Tell whether an accepted event changes what the widget draws (default: it does).
+
+        A batch in which no event does is still drawn, but starts no cool-down
+        before the next (see :mod:`._pump`): the change that follows a
+        bookkeeping update is then drawn at once.
+        """
+        return True
+
     def _reset(self) -> None:
         """Forget subclass state (for :meth:`reset`)."""
 
@@ -231,11 +240,13 @@ class LiveWidget:
         self._reset()
         self._render_all()
 
-    def _apply_batch(self, events: list[WatchEvent]) -> None:
+    def _apply_batch(self, events: list[WatchEvent]) -> bool:
+        """Apply ``events`` and redraw; return whether any changed what is drawn."""
         with self._reading_state():
-            self._apply_events(events)
+            return self._apply_events(events)
 
-    def _apply_events(self, events: list[WatchEvent]) -> None:
+    def _apply_events(self, events: list[WatchEvent]) -> bool:
+        shown = False
         for event in events:
             store = self.objects.setdefault(event.kind, {})
             key = object_key(event.object)
@@ -251,11 +262,13 @@ class LiveWidget:
             else:
                 store[key] = event.object
             try:
+                shown = shown or self._shows(event, old)
                 self._observe(event, old)
             except Exception as exc:
                 self.errors.append(f"{event.type} {event.kind} {event.name}: {exc!r}")
         if not self._closed:
             self._render_all()
+        return shown
 
     def _render_all(self) -> None:
         with self._reading_state(), self._held():

@@ -12,6 +12,12 @@ kernel (tests, scripts) nothing drains on its own: call :meth:`Pump.flush`.
 that thread owns the widgets (it runs the loop, as the kernel's main thread
 does while a cell runs, or there is no running loop at all) and otherwise
 asks the loop to apply and waits for it.
+
+The rate limit is a cool-down after an apply that drew something: an apply
+that says it drew nothing (``apply`` returned False: the events changed
+nothing shown, or a timer's redraw) starts none, so the change that comes
+next (a Job's count a few milliseconds after a bookkeeping update of the
+same Job) is drawn at once rather than up to ``1 / max_rate`` later.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ class Pump(Generic[T]):
     Args:
         apply: called with every item queued since the last call (never empty,
             unless :meth:`poke` asked for a refresh), on the loop or in
-            :meth:`flush`.
+            :meth:`flush`; it may return False to say it drew nothing worth a
+            cool-down (see the module's docstring).
         loop: the loop to apply on; default: the one running in the calling
             thread, if any. With no loop, only :meth:`flush` applies.
         max_rate: at most this many ``apply`` calls per second from the loop;
@@ -67,7 +74,7 @@ class Pump(Generic[T]):
 
     def __init__(
         self,
-        apply: Callable[[list[T]], None],
+        apply: Callable[[list[T]], bool | None],
         *,
         loop: asyncio.AbstractEventLoop | None = None,
         max_rate: float = 10.0,
@@ -77,6 +84,8 @@ class Pump(Generic[T]):
         self._queue: queue.SimpleQueue[T] = queue.SimpleQueue()
         self._interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self._flush_lock = threading.Lock()
+        #: Whether the last apply drew something (False: no cool-down after it).
+        self._drew = False
         self._poked = False
         self._signalled = False
         self._closed = False
@@ -141,11 +150,12 @@ class Pump(Generic[T]):
         while not self._closed:
             await self._wakeup.wait()
             self._wakeup.clear()
+            self._drew = False
             try:
                 self.flush()
             except Exception:
                 log.exception("applying watch events failed")
-            if self._interval:
+            if self._interval and self._drew:
                 await asyncio.sleep(self._interval)
 
     def flush(self) -> int:
@@ -158,7 +168,7 @@ class Pump(Generic[T]):
             poked, self._poked = self._poked, False
             if items or poked:
                 self.applies += 1
-                self._apply(items)
+                self._drew = self._apply(items) is not False
             return len(items)
 
     def on_loop_thread(self) -> bool:

@@ -335,3 +335,18 @@ def test_a_work_queue_job_draws_no_completions_target() -> None:
         "drain-queue: Complete, 3 done, work queue, parallelism 3"
     )
     assert progress.to_frame()["completions"].isna().all()
+
+
+def test_only_a_change_of_what_the_panel_draws_counts_as_shown() -> None:
+    """The Job controller's bookkeeping updates start no redraw cool-down (see _pump)."""
+    events = [e for e in recording(FIXTURE) if e.name == "render-frames"]
+    progress = JobProgress("render-frames", NS, source=[])
+    assert progress._apply_batch(events[:1]) is True, "a Job seen for the first time"
+    job = events[0].object
+    status = {**(job.get("status") or {}), "uncountedTerminatedPods": {"succeeded": ["u1"]}}
+    bookkeeping = dataclasses.replace(events[0], type="MODIFIED", object={**job, "status": status})
+    assert progress._apply_batch([bookkeeping]) is False
+    counted = {**status, "succeeded": int(status.get("succeeded") or 0) + 1}
+    change = dataclasses.replace(bookkeeping, object={**job, "status": counted})
+    assert progress._apply_batch([change]) is True
+    assert progress._apply_batch([bookkeeping, change]) is True, "any change in the batch"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import time
 
 from course_helpers.widgets._pump import Pump, running_loop
 
@@ -111,6 +112,29 @@ def test_rate_limit_spaces_applies() -> None:
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert stamps
     assert all(gap >= 0.045 for gap in gaps), gaps
+
+
+def test_an_apply_that_drew_nothing_starts_no_cool_down() -> None:
+    """A bookkeeping update drawn at t=0 must not hold back the real change at t=0.01."""
+    stamps: list[tuple[float, list[int]]] = []
+
+    def apply(batch: list[int]) -> bool:
+        stamps.append((time.monotonic(), batch))
+        return batch != [0]  # item 0 changed nothing shown; the others did
+
+    async def main() -> None:
+        pump: Pump[int] = Pump(apply, max_rate=2)  # a cool-down of 0.5 s
+        for i in range(3):
+            pump.put(i)
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.6)
+        pump.close()
+
+    asyncio.run(main())
+    assert [b for _, b in stamps] == [[0], [1], [2]]
+    (t0, _), (t1, _), (t2, _) = stamps
+    assert t1 - t0 < 0.3, "no cool-down after an apply that drew nothing"
+    assert t2 - t1 >= 0.45, "a cool-down after one that drew"
 
 
 def test_pump_bound_to_a_loop_in_another_thread() -> None:
