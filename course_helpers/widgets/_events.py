@@ -12,7 +12,16 @@ import pandas as pd
 from ..kube._objects import meta, parse_time, uid_of
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._palette import FONT, INK_CSS, OKABE_ITO, Markup, escape, html_table
+from ._palette import (
+    CELL_CSS,
+    FONT,
+    HEAD_CSS,
+    INK_CSS,
+    OKABE_ITO,
+    TABLE_CSS,
+    TEXT_CSS,
+    escape,
+)
 
 FRAME_COLUMNS = [
     "last_seen",
@@ -201,41 +210,67 @@ class EventFeed(LiveWidget):
         return self._table_html()
 
     def _table_html(self) -> str:
-        rows = []
-        for row in self.to_frame().to_dict("records"):
-            warning = row["type"] == "Warning"
-            mark = (
-                Markup(f'<span style="color:{OKABE_ITO["vermillion"]}">⚠ Warning</span>')
-                if warning
-                else "Normal"
-            )
-            rows.append(
-                {
-                    "last seen": f"{row['last_seen']:%H:%M:%S}",
-                    "type": mark,
-                    "object": row["object"],
-                    "reason": Markup(f"<b>{escape(row['reason'])}</b>")
-                    if warning
-                    else row["reason"],
-                    "message": row["message"],
-                    "count": row["count"],
-                }
-            )
-        if not rows:
+        frame = self.to_frame()
+        if frame.empty:
             return "<i>no events yet</i>"
-        columns = ["last seen", "type", "object", "reason", "message", "count"]
-        # The newest rows in full, older ones folded: nothing is cut in half, no header
-        # wraps (only messages do), and the static snapshot is the same HTML.
-        wrap = frozenset({"message"})
+        rows = [_event_rows(row) for row in frame.to_dict("records")]
+        # The newest events in full, older ones folded: nothing is cut in half. Each event
+        # is two lines, its message under the rest across the table's width: in a
+        # column of its own, beside the others, it was squeezed to a word per line.
         shown, older = rows[: self.visible_rows], rows[self.visible_rows :]
-        html = html_table(shown, columns, wrap=wrap)
+        html = _feed_table(shown)
         if older:
             n = len(older)
             html += (
                 f'<details class="course-older"><summary style="cursor:pointer;color:{INK_CSS};'
                 f'font-family:{FONT};font-size:12px;margin:4px 0">{n} older '
-                f"event{'s' if n != 1 else ''}</summary>{html_table(older, columns, wrap=wrap)}"
-                "</details>"
+                f"event{'s' if n != 1 else ''}</summary>{_feed_table(older)}</details>"
             )
         aria = 'role="region" aria-label="events, newest first"'
         return f'<div class="course-events" {aria}>{html}</div>'
+
+
+#: The feed's columns; each event's message goes on a line of its own below them.
+COLUMNS = ("last seen", "reason", "object", "count")
+#: A cell of an event's first line: no line under it (its message comes next).
+_TOP_CSS = "padding:3px 8px 0 8px;text-align:left;vertical-align:top;white-space:nowrap"
+#: The message line: across the columns right of the time, wrapping where it must.
+_MESSAGE_CSS = (
+    f"{CELL_CSS};padding-top:0;padding-bottom:4px;overflow-wrap:anywhere;color:{TEXT_CSS}"
+)
+
+
+def _event_rows(row: dict[Any, Any]) -> str:
+    """Return one event as two table rows: time, reason, object, count; then its message."""
+    warning = row["type"] == "Warning"
+    reason = escape(row["reason"])
+    if warning:
+        reason = f'<b style="color:{OKABE_ITO["vermillion"]}">⚠ {reason}</b>'
+    # An object's name may break (at any character) rather than push the table wider.
+    cells = [
+        (f"{row['last_seen']:%H:%M:%S}", ""),
+        (reason, ""),
+        (escape(row["object"]), ";white-space:normal;overflow-wrap:anywhere"),
+        (escape(row["count"]), ";text-align:right"),
+    ]
+    top = "".join(f'<td style="{_TOP_CSS}{extra}">{text}</td>' for text, extra in cells)
+    kind = "Warning" if warning else "Normal"
+    message = escape(row["message"])
+    return (
+        f'<tbody class="course-event" data-type="{kind}"><tr>{top}</tr>'
+        f'<tr><td style="{CELL_CSS}"></td>'
+        f'<td colspan="{len(COLUMNS) - 1}" style="{_MESSAGE_CSS}">{message}</td></tr></tbody>'
+    )
+
+
+def _feed_table(rows: list[str]) -> str:
+    """Return the events' rows in a table as wide as the output area, its header on one line."""
+    head = "".join(
+        f'<th style="{HEAD_CSS}{";text-align:right" if c == "count" else ""}">{c}</th>'
+        for c in COLUMNS
+    )
+    return (
+        f'<table style="{TABLE_CSS};width:100%"><thead><tr>{head}</tr></thead>'
+        + "".join(rows)
+        + "</table>"
+    )

@@ -49,10 +49,27 @@ def test_modified_event_replaces_its_count_instead_of_adding() -> None:
 def test_html_marks_warnings_with_a_symbol() -> None:
     feed = EventFeed(NS, source=FIXTURE)
     html = feed.table.value
-    assert "⚠ Warning" in html
+    assert "⚠ FailedScheduling</b>" in html
+    assert html.count('data-type="Warning"') == 1 and html.count('data-type="Normal"') == 4
     assert html.index("SuccessfulDelete") < html.index("FailedScheduling")
-    assert "<b>FailedScheduling</b>" in html
     assert feed.snapshot().html == html
+
+
+def test_each_message_has_a_line_of_its_own_across_the_table() -> None:
+    """Beside four other columns at 1024 pixels, the message column was a word wide."""
+    feed = EventFeed(NS, source=FIXTURE)
+    html = feed.table.value
+    head = html.split("</thead>")[0]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", head) == ["last seen", "reason", "object", "count"]
+    assert "width:100%" in html.split("<thead>")[0]
+    events = re.findall(r'<tbody class="course-event"[^>]*>(.*?)</tbody>', html)
+    assert len(events) == 5
+    first, second = events[1].split("</tr>")[:2]
+    assert "FailedScheduling" in first and "Pod/web-2" in first and ">3</td>" in first
+    message = re.search(r'<td colspan="3" style="([^"]*)">([^<]*)</td>', second)
+    assert message is not None
+    assert message.group(2) == "0/3 nodes are available: 3 Insufficient cpu."
+    assert "nowrap" not in message.group(1), "a message wraps where it must"
 
 
 def test_filter_by_involved_object_and_row_limit() -> None:
@@ -102,16 +119,16 @@ def test_a_long_feed_shows_the_newest_rows_whole_and_folds_the_older() -> None:
     """No box of limited height: it cut its last row in half. Older rows fold instead."""
     feed = EventFeed(NS, source=_many_events(45))
     html = feed.table.value
-    assert "max-height" not in html and "overflow" not in html
+    assert "max-height" not in html and "overflow-y" not in html, "no box that cuts rows"
     shown, _, older = html.partition("<details")
-    assert shown.count("<tr>") == 1 + 12, "the header and the 12 newest rows"
+    assert shown.count("<tr>") == 1 + 2 * 12, "the header and the 12 newest events, two lines each"
     assert "<summary" in older and "33 older events</summary>" in older
-    assert older.count("<tr>") == 1 + 33
+    assert older.count("<tr>") == 1 + 2 * 33
     times = re.findall(r">(09:\d\d:\d\d)<", html)
     assert times == sorted(times, reverse=True) and times[0] == "09:00:44"
     head = shown.split("</thead>")[0]
-    assert head.count("white-space:nowrap") == 6, "no column name wraps"
-    message_cells = re.findall(r'<td style="([^"]*)">Successfully', shown)
+    assert head.count("white-space:nowrap") == 4, "no column name wraps"
+    message_cells = re.findall(r'<td colspan="3" style="([^"]*)">Successfully', shown)
     assert message_cells and all("nowrap" not in css for css in message_cells), "messages wrap"
     snap = feed.snapshot()
     assert snap.html == html, "the static snapshot is the same"
