@@ -308,7 +308,7 @@ def test_job_progress_and_event_feed_match_the_jobs_status_and_events(
     backoff = shown[shown["reason"] == "BackoffLimitExceeded"]
     assert list(backoff["object"]) == ["Job/broken-task"]
     assert list(backoff["type"]) == ["Warning"]
-    assert "⚠ Warning" in feed.table.value
+    assert "⚠ BackoffLimitExceeded" in feed.table.value
     assert shown["last_seen"].is_monotonic_decreasing
     assert not progress.errors and not feed.errors
 
