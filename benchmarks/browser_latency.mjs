@@ -3,7 +3,14 @@
 // (PodsPerNode: a card's text or a tile's title says "cordoned"), a pod Ready (a
 // chip titled "<ns>/<pod>: Running" without "not ready"), a Job's succeeded count
 // (JobProgress's panel title "N/M"). Prints READY once the views are drawn, and on
-// a line "DONE" on stdin prints {"log": [[epoch ms, key], ...]} and exits.
+// a line "DONE" on stdin prints {"log": [[epoch ms, key], ...], "wire": [[epoch ms
+// received, epoch ms the kernel sent it, key], ...]} and exits.
+//
+// "wire" splits the time: each kernel message the page receives on its websocket is
+// read as it arrives (before JupyterLab handles it) for the same keys (a comm message
+// updating the board's HTML or the chart), with the kernel's own send time (the
+// message header's date). So kernel sent -> received is the transport, received ->
+// DOM the browser's work (widget manager, plotly).
 //
 //   node browser_latency.mjs --url URL   (run from tests/e2e for playwright-core)
 import { createInterface } from "node:readline";
@@ -13,6 +20,50 @@ const { chromium } = require("playwright-core");
 
 const url = process.argv[process.argv.indexOf("--url") + 1];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Installed before the page loads: note every kernel message's arrival, its header
+// date and the keys it carries (the same keys as observe() reads from the DOM).
+function wireTap() {
+  const wire = [];
+  window.__latencyWire = wire;
+  const decoder = new TextDecoder();
+  const keysIn = (text) => {
+    const keys = [];
+    const html = text.replace(/\\"/g, '"');
+    for (const m of html.matchAll(/<span title="([^"]+)"[^>]*>([^<]*)<\/span>/g)) {
+      const [title, label] = [m[1], m[2]];
+      if (!title.includes(": ")) continue;
+      const pod = title.split(":")[0];
+      const ready = title.endsWith(": Running") && !label.includes("not ready");
+      keys.push(`ready:${pod}=${ready ? "yes" : "no"}`);
+    }
+    for (const m of html.matchAll(/<b>([^<]+)<\/b><br>(?:Running|Complete|Pending|Failed|deleted|Suspended), (\d+)\/(\d+)/g)) {
+      keys.push(`job:${m[1]}=${m[2]}`);
+    }
+    return keys;
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const now = performance.timeOrigin + performance.now();
+        const text = typeof event.data === "string" ? event.data : decoder.decode(event.data);
+        if (!text.includes("comm_msg")) return;
+        // The header's date: the first one in a v1 (binary) message, where the header
+        // follows the channel; a JSON message says which is the header.
+        let date = null;
+        if (typeof event.data === "string") {
+          try { date = JSON.parse(text).header?.date ?? null; } catch { date = null; }
+        } else {
+          date = /"date":\s*"([^"]+)"/.exec(text)?.[1] ?? null;
+        }
+        const sent = date ? Date.parse(date) : null;
+        for (const key of keysIn(text)) wire.push([now, sent, key]);
+      });
+    }
+  };
+}
 
 function observe() {
   const log = [];
@@ -53,6 +104,7 @@ const context = await chromium.launchPersistentContext(`/tmp/latency-chromium-${
 });
 try {
   const page = context.pages()[0] ?? (await context.newPage());
+  await page.addInitScript(wireTap);
   await page.goto(url, { waitUntil: "domcontentloaded", timeout: 60_000 });
   await page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first().waitFor({ timeout: 90_000 });
   await page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first()
@@ -67,7 +119,8 @@ try {
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) if (line.trim() === "DONE") break;
   const log = await page.evaluate(() => window.__latencyLog);
-  process.stdout.write(`${JSON.stringify({ log })}\n`);
+  const wire = await page.evaluate(() => window.__latencyWire);
+  process.stdout.write(`${JSON.stringify({ log, wire })}\n`);
 } finally {
   await context.close();
 }

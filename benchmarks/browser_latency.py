@@ -51,10 +51,11 @@ CELLS = [
 ]
 
 
-def _notebook(path: Path) -> None:
+def _notebook(path: Path, setup: str = "") -> None:
+    sources = [CELLS[0] + (f"\n{setup}" if setup else ""), *CELLS[1:]]
     cells = [
         {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": c}
-        for c in CELLS
+        for c in sources
     ]
     nb = {
         "cells": cells,
@@ -127,7 +128,9 @@ def _dom_times(log: list[list[Any]]) -> dict[str, list[float]]:
     return found
 
 
-def run(toggles: int, interval: float, pods: int) -> None:
+def run(
+    toggles: int, interval: float, pods: int, completions: int, parallelism: int, setup: str
+) -> None:
     from kubernetes import client as k8s
 
     import course_helpers as ch
@@ -142,7 +145,7 @@ def run(toggles: int, interval: float, pods: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="latency-"))
     notebook = REPO / "test-artifacts" / "latency.ipynb"  # the server's root is the repo
     notebook.parent.mkdir(exist_ok=True)
-    _notebook(notebook)
+    _notebook(notebook, setup)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server, base, token = _start_lab(env, work)
     driver = None
@@ -182,14 +185,20 @@ def run(toggles: int, interval: float, pods: int) -> None:
             }
             core.create_namespaced_pod(ns, body)
             time.sleep(interval)
-        job = ch.manifest("job-parallel").replace("render-frames-parallel", JOB)
+        job = (
+            ch.manifest("job-parallel")
+            .replace("render-frames-parallel", JOB)
+            .replace("completions: 6", f"completions: {completions}")
+            .replace("parallelism: 3", f"parallelism: {parallelism}")
+        )
         ch.apply(job, ns)
         ch.job_finished(ns, JOB, timeout=180)
         ch.pods_ready(ns, pods, label_selector="app=bench", timeout=120)
         time.sleep(3)
         driver.stdin.write("DONE\n")
         driver.stdin.flush()
-        log = json.loads(driver.stdout.readline())["log"]
+        answer = json.loads(driver.stdout.readline())
+        log, wire = answer["log"], answer["wire"]
         raw.stop()
     finally:
         if driver is not None and driver.poll() is None:
@@ -220,6 +229,33 @@ def run(toggles: int, interval: float, pods: int) -> None:
     print(_line("cordon: patch -> widget DOM", dom_lat))
     print(_line("pod Ready: bare watch event -> widget DOM", after_watch["ready"]))
     print(_line("Job succeeded count: bare watch -> widget DOM", after_watch["job"]))
+    _print_split(raw.seen, dom, wire)
+
+
+def _print_split(seen: dict[str, float], dom: dict[str, list[float]], wire: list[Any]) -> None:
+    """Print where the time goes between the bare watch and the DOM, per kind of change.
+
+    kernel: the bare watch's event -> the kernel sent the comm message showing it
+    (watch thread, pump, redraw, serialisation); wire: sent -> the page received it
+    (kernel -> server -> websocket); page: received -> the DOM shows it (widget
+    manager, plotly). The kernel's send time has millisecond precision.
+    """
+    first: dict[str, tuple[float, float | None]] = {}
+    for received, sent, key in wire:
+        first.setdefault(key, (received / 1e3, None if sent is None else sent / 1e3))
+    for kind, label in (("ready", "pod Ready"), ("job", "Job succeeded count")):
+        split: dict[str, list[float]] = {"kernel": [], "wire": [], "page": []}
+        for key, t in seen.items():
+            if not key.startswith(f"{kind}:") or key not in dom or key not in first:
+                continue
+            received, sent = first[key]
+            if sent is not None:
+                split["kernel"].append(sent - t)
+                split["wire"].append(received - sent)
+            split["page"].append(dom[key][0] - received)
+        print(_line(f"{label}: bare watch -> kernel sent it", split["kernel"]))
+        print(_line(f"{label}: kernel sent -> page received", split["wire"]))
+        print(_line(f"{label}: page received -> DOM", split["page"]))
 
 
 def main() -> None:
@@ -228,6 +264,12 @@ def main() -> None:
     parser.add_argument("--toggles", type=int, default=40)
     parser.add_argument("--interval", type=float, default=0.4)
     parser.add_argument("--pods", type=int, default=10)
+    # The Job's succeeded count: one change per pod that finishes (3 s each in kwok).
+    parser.add_argument("--completions", type=int, default=24)
+    parser.add_argument("--parallelism", type=int, default=2)
+    parser.add_argument(
+        "--setup", default="", help="Python run in the notebook before the views (a variant)"
+    )
     args = parser.parse_args()
     import course_helpers as ch
 
@@ -237,7 +279,17 @@ def main() -> None:
         ch.scale_nodes(args.nodes, timeout=600)
     try:
         print(f"browser latency at {args.nodes} nodes (Chromium, JupyterLab, 1024 x 768)")
-        run(args.toggles, args.interval, args.pods)
+        print(f"Job: {args.completions} completions, parallelism {args.parallelism}")
+        if args.setup:
+            print(f"variant: {args.setup}")
+        run(
+            args.toggles,
+            args.interval,
+            args.pods,
+            args.completions,
+            args.parallelism,
+            args.setup,
+        )
     finally:
         if args.nodes != 3:
             ch.scale_nodes(3, timeout=600)
