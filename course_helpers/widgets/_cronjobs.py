@@ -31,6 +31,7 @@ from ._cron_track import (
     CronTrack,
     Run,
 )
+from ._figure import figure_widget
 from ._palette import OUTCOMES, chart_layout, escape
 
 __all__ = [
@@ -125,8 +126,6 @@ class CronJobTimeline(LiveWidget):
         super().__init__(namespace=namespace, **options)
 
     def _build(self) -> list[widgets.Widget]:
-        import plotly.graph_objects as go
-
         layout = chart_layout(
             height=draw.BASE_HEIGHT,
             margin={"l": 60, "r": 20, "t": 104, "b": 110},
@@ -135,7 +134,7 @@ class CronJobTimeline(LiveWidget):
         )
         layout["xaxis"].update(type="date", title={"text": "time (UTC)"})
         layout["yaxis"].update(type="category", automargin=True)
-        self.figure = go.FigureWidget(data=draw.traces(), layout=layout)
+        self.figure = figure_widget(data=draw.traces(), layout=layout)
         return [self.figure]
 
     def _figure(self) -> Any:

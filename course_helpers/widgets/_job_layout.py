@@ -10,6 +10,7 @@ room, so every placement stays clear of the data.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 #: The chart's height (pixels).
@@ -54,6 +55,27 @@ Y_FLOOR = -0.3
 MIN_HEADROOM = 0.7
 #: The shortest x axis (seconds), before anything has happened.
 MIN_SPAN = 1.0
+
+
+#: The steps a running Job's x axis grows by (seconds): the first at least a quarter of
+#: the time shown, so the axis moves every few seconds rather than at every tick.
+AXIS_STEPS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+
+
+def axis_end(t: float) -> float:
+    """Return where the x axis of a Job still running at ``t`` seconds ends: a step ahead.
+
+    The step is the first of :data:`AXIS_STEPS` at least a quarter of ``t``, so
+    the axis is redrawn when "now" passes a step (every 1 s in the first four
+    seconds, every 10 s from half a minute, every 30 s from a minute and a
+    half) and shows a little room ahead of the data.
+
+    Example:
+        >>> [axis_end(t) for t in (0.4, 3.5, 7.9, 8.0, 30.0, 95.0)]
+        [1.0, 4.0, 8.0, 10.0, 40.0, 120.0]
+    """
+    step = next((s for s in AXIS_STEPS if s >= t / 4), AXIS_STEPS[-1])
+    return float((math.floor(t / step) + 1) * step)
 
 
 def y_range(top: int, room_px: float) -> list[float]:

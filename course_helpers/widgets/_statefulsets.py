@@ -26,6 +26,7 @@ from ..kube._objects import (
 )
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._figure import figure_widget
 from ._palette import INK, STAGES, chart_layout, escape, html_table
 
 FRAME_COLUMNS = [
@@ -182,7 +183,7 @@ class StatefulSetOrder(LiveWidget):
         layout["margin"]["t"] += 20 * more
         layout["xaxis"].update(title={"text": "seconds since the first pod was created"})
         layout["yaxis"].update(autorange="reversed", automargin=True, tickmode="array")
-        self.figure = go.FigureWidget(data=traces, layout=layout)
+        self.figure = figure_widget(data=traces, layout=layout)
         return [self.figure]
 
     def _figure(self) -> Any:
