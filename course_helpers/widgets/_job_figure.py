@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._figure import figure_widget
 from ._job_layout import (
     CHAR_PX,
     HEIGHT,
@@ -22,6 +23,7 @@ from ._job_layout import (
     MARGIN_RIGHT,
     MARGIN_TOP,
     MARKER_PX,
+    MIN_SPAN,
     SPACING,
     TITLE_FONT_PX,
     label_fits,
@@ -29,7 +31,7 @@ from ._job_layout import (
     y_range,
 )
 from ._job_runs import DEADLINE, DELETED, SUSPENDED, JobRun, Sample
-from ._palette import COUNTERS, GRID, INK, OKABE_ITO, OUTCOMES, chart_layout
+from ._palette import AXIS, COUNTERS, INK, OKABE_ITO, OUTCOMES, chart_layout
 
 #: The two target lines of each panel, drawn after its counters: (name, colour, dash).
 TARGETS = (
@@ -49,6 +51,11 @@ EARLIER_OPACITY = 0.4
 EARLIER = "earlier run"
 #: Opacity of the band over a suspended stretch.
 SUSPENDED_OPACITY = 0.18
+#: Where a target line ends (seconds): past any panel's right end, so the line runs to
+#: the panel's edge whatever "now" is, and a tick changes only the axis' range.
+TARGET_END = 1e6
+#: Pixels the x axis' range reaches past the data at each end (half a marker and a bit).
+X_PAD_PX = MARKER_PX // 2 + 2
 #: A vertical line's top, for the label placement: above every level.
 WALL_TOP = 1 << 30
 
@@ -131,11 +138,13 @@ def build_figure(jobs: list[str]) -> Any:
                 yshift=LABEL_LIFT,
                 font={"color": INK, "size": LABEL_FONT_PX},
             )
-    base.update_xaxes(title_text="seconds", gridcolor=GRID, color=INK, rangemode="tozero")
+    # The x range is set by _render (0 to the panel's end): a running Job's "now" moves
+    # it, a relayout plotly draws far faster than a change of data.
+    base.update_xaxes(AXIS, title_text="seconds", autorange=False, range=[0, MIN_SPAN])
     # Whole pods on the y axis; until the first render, room for one pod and no labels.
-    base.update_yaxes(gridcolor=GRID, color=INK, range=y_range(1, 0), dtick=1)
+    base.update_yaxes(AXIS, range=y_range(1, 0), dtick=1)
     base.update_yaxes(title_text="pods", row=1, col=1)
-    return go.FigureWidget(base)
+    return figure_widget(base)
 
 
 def panel_shapes(
@@ -233,6 +242,13 @@ def place_labels(
             label.visible = False
             continue
         x, anchor = label_spot(steps, level, right, width)
-        label.update(visible=True, x=x, y=level, xanchor=anchor, text=text)
+        axis = "x" if i == 0 else f"x{i + 1}"
+        if anchor == "right":
+            # At the line's right end, which is the panel's (less the pad) whatever "now"
+            # is: in the panel's own coordinates, so a tick need not move it.
+            where = {"xref": f"{axis} domain", "x": 1.0, "xshift": -X_PAD_PX}
+        else:
+            where = {"xref": axis, "x": x, "xshift": 0}
+        label.update(visible=True, y=level, xanchor=anchor, text=text, **where)
         room = max(room, LABEL_LIFT + LINE_PX * len(lines) + LABEL_PAD)
     return room

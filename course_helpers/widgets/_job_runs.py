@@ -7,7 +7,9 @@ counters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..kube._objects import condition, condition_true, parse_time
 from ..kube._watch import Obj
@@ -34,6 +36,37 @@ class Sample:
     def counts(self) -> tuple[int, int, int, int]:
         """Return (active, ready, succeeded, failed)."""
         return self.active, self.ready, self.succeeded, self.failed
+
+    def drawn(self) -> tuple[int, int, int]:
+        """Return the counters the chart draws: (active, succeeded, failed)."""
+        return self.active, self.succeeded, self.failed
+
+
+def drawn_samples(samples: Sequence[Sample]) -> list[Sample]:
+    """Return the samples in which a drawn counter changed (``ready`` alone is not drawn).
+
+    Example:
+        >>> a, b, c = Sample(0, 1, 0, 0, 0), Sample(1, 1, 1, 0, 0), Sample(2, 0, 0, 1, 0)
+        >>> [s.t for s in drawn_samples([a, b, c])]
+        [0, 2]
+    """
+    kept: list[Sample] = []
+    for sample in samples:
+        if not kept or kept[-1].drawn() != sample.drawn():
+            kept.append(sample)
+    return kept
+
+
+def drawn_fields(job: Obj) -> tuple[Any, ...]:
+    """Return what of a Job JobProgress draws (a change elsewhere, ``ready`` say, is not)."""
+    spec, status = job.get("spec") or {}, job.get("status") or {}
+    conditions = tuple((c.get("type"), c.get("status")) for c in status.get("conditions") or ())
+    return (
+        *(spec.get(k) for k in ("completions", "parallelism", "suspend", "activeDeadlineSeconds")),
+        *(status.get(k) for k in ("active", "succeeded", "failed", "startTime", "completionTime")),
+        *(status.get(k) for k in ("completedIndexes", "failedIndexes")),
+        conditions,
+    )
 
 
 @dataclass

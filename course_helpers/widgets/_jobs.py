@@ -13,23 +13,25 @@ from typing import Any, Unpack
 import ipywidgets as widgets
 import pandas as pd
 
-from ..kube._objects import meta, uid_of
+from ..kube._objects import JOB_INDEX_ANNOTATION, meta, uid_of
 from ..kube._watch import Obj, WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
 from ._job_figure import (
     EARLIER,
+    TARGET_END,
     TARGET_SPLIT_PX,
     TARGETS,
     TRACES_PER_JOB,
+    X_PAD_PX,
     build_figure,
     panel_shapes,
     place_labels,
 )
 from ._job_indexes import JOB_NAME_LABEL, IndexTracker
-from ._job_layout import MIN_SPAN, PLOT_AREA_PX, PLOT_HEIGHT_PX, SPACING, y_range
+from ._job_layout import MIN_SPAN, PLOT_AREA_PX, PLOT_HEIGHT_PX, SPACING, axis_end, y_range
 from ._job_runs import DELETED as DELETED  # the legend names, for tests and callers
 from ._job_runs import SUSPENDED as SUSPENDED
-from ._job_runs import JobRun, Sample, job_state, sample_of
+from ._job_runs import JobRun, Sample, drawn_fields, drawn_samples, job_state, sample_of
 from ._palette import COUNTERS, escape, html_table
 
 FRAME_COLUMNS = [
@@ -121,6 +123,15 @@ class JobProgress(LiveWidget):
         if event.kind == "Pod":
             return (meta(event.object).get("labels") or {}).get(JOB_NAME_LABEL) in self.series
         return event.kind == "Job" and event.name in self.series
+
+    def _shows(self, event: WatchEvent, old: Obj | None) -> bool:
+        # The Job controller updates a Job several times per pod (uncounted pods, ready,
+        # then the counts): only a change of what is drawn starts a redraw cool-down.
+        if event.kind == "Pod":
+            return JOB_INDEX_ANNOTATION in (meta(event.object).get("annotations") or {})
+        if event.type != "MODIFIED" or old is None or uid_of(old) != uid_of(event.object):
+            return True
+        return drawn_fields(event.object) != drawn_fields(old)
 
     def _observe(self, event: WatchEvent, old: Obj | None) -> None:
         if event.kind == "Pod":
@@ -259,22 +270,21 @@ class JobProgress(LiveWidget):
     # -- drawing -------------------------------------------------------------------------
 
     def _panel_end(self, name: str, t0: float) -> float:
-        """Return where panel ``name``'s x axis ends: its last change once finished, else now."""
+        """Return where panel ``name``'s x axis ends: its last change once finished.
+
+        While its Job runs: "now" a step ahead (:func:`._job_layout.axis_end`), so
+        the once-a-second tick moves the axis only every few seconds (each move
+        is a redraw in the browser, which delayed the changes that came next).
+        """
         runs = self.runs[name]
         ends = [run.samples[-1].t - t0 for run in runs if run.samples]
         ends += [run.deleted_at - t0 for run in runs if run.deleted_at is not None]
         ends += [end - t0 for run in runs for _, end in run.suspended if end is not None]
         finished = (
-            not runs
-            or runs[-1].deleted_at is not None
-            or runs[-1].state
-            in (
-                "Complete",
-                "Failed",
-            )
+            not runs or runs[-1].deleted_at is not None or runs[-1].state in ("Complete", "Failed")
         )
         if not finished and self.now is not None:
-            ends.append(self.current_time() - t0)
+            ends.append(axis_end(self.current_time() - t0))
         return max([MIN_SPAN, *ends])
 
     def _render(self) -> None:
@@ -288,28 +298,27 @@ class JobProgress(LiveWidget):
                 right = self._panel_end(name, t0)
                 panel = panel_shapes(i, self.runs[name], t0, right, in_legend)
                 shapes += panel
-                samples = self.series[name]
+                samples = drawn_samples(self.series[name])
                 xs = [s.t - t0 for s in samples]
                 traces = self.figure.data[i * TRACES_PER_JOB : (i + 1) * TRACES_PER_JOB]
                 counters, targets = traces[: len(COUNTERS)], traces[len(COUNTERS) :][: len(TARGETS)]
                 for trace, counter in zip(counters, COUNTERS, strict=True):
                     trace.x = xs
                     trace.y = [getattr(s, counter) for s in samples]
-                earlier = self.earlier_runs(name)
+                drawn = [drawn_samples(r.samples) for r in self.earlier_runs(name)]
                 for trace, counter in zip(traces[-len(COUNTERS) :], COUNTERS, strict=True):
-                    trace.x = [x for r in earlier for x in [*(s.t - t0 for s in r.samples), None]]
-                    trace.y = [
-                        y
-                        for r in earlier
-                        for y in [*(getattr(s, counter) for s in r.samples), None]
-                    ]
+                    trace.x = [x for d in drawn for x in [*(s.t - t0 for s in d), None]]
+                    trace.y = [y for d in drawn for y in [*(getattr(s, counter) for s in d), None]]
                 completions, parallelism = self.targets(name)
                 levels = [completions, parallelism if self.runs[name] else None]
-                runs = [r.samples for r in self.runs[name]]
+                runs = [drawn_samples(r.samples) for r in self.runs[name]]
                 walls = [s["x0"] for s in panel if s["type"] == "line"]
                 room = place_labels(
                     self.figure, cols, i, levels, runs, t0, right, right / panel_px, walls
                 )
+                pad = X_PAD_PX * right / panel_px
+                suffix = "" if i == 0 else str(i + 1)
+                self.figure.layout[f"xaxis{suffix}"].range = [-pad, right + pad]
                 counts = [
                     n
                     for r in self.runs[name]
@@ -318,13 +327,13 @@ class JobProgress(LiveWidget):
                 ]
                 top = max([1, *counts, *(v for v in levels if v is not None)])
                 y_min, y_max = y_range(top, room)
-                self.figure.layout[f"yaxis{'' if i == 0 else i + 1}"].range = [y_min, y_max]
+                self.figure.layout[f"yaxis{suffix}"].range = [y_min, y_max]
                 # Equal targets: two lines a few pixels apart, so neither hides the other.
                 split = TARGET_SPLIT_PX * (y_max - y_min) / PLOT_HEIGHT_PX / 2
                 apart = completions is not None and completions == parallelism
                 for trace, level, sign in zip(targets, levels, (1, -1), strict=True):
                     y = None if level is None else level + (sign * split if apart else 0.0)
-                    trace.x = [] if y is None else [0.0, right]
+                    trace.x = [] if y is None else [0.0, TARGET_END]
                     trace.y = [] if y is None else [y, y]
                 head, _, rest = self.panel_title(name).partition(": ")
                 lines = [rest.split(" · ")[0], *self.run_lines(name)]

@@ -11,6 +11,7 @@ from fakes import DATA, recording
 
 from course_helpers.kube._watch import WatchEvent
 from course_helpers.widgets import JobProgress, Replay
+from course_helpers.widgets._job_figure import TARGET_END, X_PAD_PX
 from course_helpers.widgets._job_layout import (
     CHAR_PX,
     LABEL_LIFT,
@@ -19,7 +20,7 @@ from course_helpers.widgets._job_layout import (
     PLOT_HEIGHT_PX,
     SPACING,
 )
-from course_helpers.widgets._jobs import TARGETS, TRACES_PER_JOB
+from course_helpers.widgets._jobs import TARGETS, TRACES_PER_JOB, job_state
 
 NS = "course-jobs"
 FIXTURE = DATA / "jobs.jsonl"
@@ -37,6 +38,19 @@ def _label(widget: JobProgress, job: str, target: str) -> Any:
     return widget.figure.layout.annotations[first + ("completions", "parallelism").index(target)]
 
 
+def _right(widget: JobProgress, job: str) -> float:
+    """Return where the panel's data ends (its x axis ends a few pixels further)."""
+    return widget._panel_end(job, widget.t0 or 0.0)
+
+
+def _label_x(widget: JobProgress, job: str, label: Any) -> float:
+    """Return the label's anchor in data units (one at the panel's right end is in its own)."""
+    if label.xref.endswith(" domain"):
+        assert (label.x, label.xshift) == (1.0, -X_PAD_PX), "the right end, less the pad"
+        return _right(widget, job)
+    return float(label.x)
+
+
 def _label_box(widget: JobProgress, job: str, target: str) -> tuple[float, float, float, float]:
     """Return the label's box in data units: x from, x to, y from, y to (as _render sizes it)."""
     label = _label(widget, job, target)
@@ -45,10 +59,11 @@ def _label_box(widget: JobProgress, job: str, target: str) -> tuple[float, float
     cols = len(widget.jobs)
     panel_px = PLOT_AREA_PX * (1 - SPACING * (cols - 1)) / cols
     # each panel's x axis ends at its own data (a finished Job's last change)
-    right = max(t for trace in _traces(widget, job).values() for t in (trace.x or (0,)) if t)
+    right = _right(widget, job)
     lines = label.text.split("<br>")
     width = max(map(len, lines)) * CHAR_PX * right / panel_px
-    left = {"right": label.x - width, "center": label.x - width / 2, "left": label.x}
+    x = _label_x(widget, job, label)
+    left = {"right": x - width, "center": x - width / 2, "left": x}
     x0 = left[label.xanchor]
     per_px = (yaxis.range[1] - yaxis.range[0]) / PLOT_HEIGHT_PX
     y0 = label.y + label.yshift * per_px
@@ -102,9 +117,11 @@ def test_figure_has_a_panel_per_job_with_target_lines() -> None:
     assert len(progress.figure.data) == 2 * TRACES_PER_JOB == 16
     serial = _traces(progress, "render-frames")
     parallel = _traces(progress, "render-frames-parallel")
-    assert parallel["active"].y == (0, 3, 3, 3, 3, 0)
-    assert parallel["succeeded"].y == (0, 0, 0, 3, 3, 6)
-    assert parallel["active"].x == pytest.approx((0.5, 0.6, 2.2, 4.0, 5.6, 7.5))
+    # The changes of ready alone (2.2 s, 5.6 s) are in to_frame(), not drawn: the chart
+    # draws active, succeeded and failed.
+    assert parallel["active"].y == (0, 3, 3, 0)
+    assert parallel["succeeded"].y == (0, 0, 3, 6)
+    assert parallel["active"].x == pytest.approx((0.5, 0.6, 4.0, 7.5))
     assert parallel["active"].xaxis == "x2"
     assert serial["active"].xaxis == "x"
     assert parallel["completions (target)"].y == (6, 6)
@@ -112,7 +129,8 @@ def test_figure_has_a_panel_per_job_with_target_lines() -> None:
     assert parallel["parallelism limit"].text is None, "an annotation labels it, not the line"
     assert _label(progress, "render-frames-parallel", "parallelism").text == "parallelism = 3"
     assert serial["parallelism limit"].y == (1, 1)
-    assert serial["completions (target)"].x == pytest.approx((0.0, 21.0))
+    assert serial["completions (target)"].x == (0.0, TARGET_END), "to the panel's edge"
+    assert progress.figure.layout.xaxis.range[1] == pytest.approx(21.0, rel=0.05)
     assert serial["active"].line.shape == "hv"
     assert serial["failed"].marker.symbol == "x"
     titles = [a.text for a in progress.figure.layout.annotations[:2]]
@@ -191,10 +209,10 @@ def test_a_recreated_job_is_a_new_run_drawn_over_the_earlier_one() -> None:
     parallel = frame[frame.job == "render-frames-parallel"]
     assert parallel["run"].tolist() == [1] * 6 + [2] * 6
     traces = _traces(progress, "render-frames-parallel")
-    assert traces["succeeded"].y == (0, 0, 0, 3, 3, 6), "the current run"
+    assert traces["succeeded"].y == (0, 0, 3, 6), "the current run"
     assert min(traces["succeeded"].x) > 30
     earlier = traces["earlier run"]
-    assert [y for y in earlier.y if y is not None] == [0, 0, 0, 3, 3, 6]
+    assert [y for y in earlier.y if y is not None] == [0, 0, 3, 6]
     assert max(x for x in earlier.x if x is not None) < 10
     assert earlier.opacity < 1 and earlier.showlegend
     assert traces["completions (target)"].y == (6, 6)
@@ -218,10 +236,13 @@ def test_equal_targets_are_drawn_apart() -> None:
 
 def test_a_finished_jobs_panel_ends_at_its_data() -> None:
     progress = JobProgress(["render-frames-parallel", "broken-task"], NS, source=FIXTURE)
-    for job in ("render-frames-parallel", "broken-task"):
-        traces = _traces(progress, job)
-        last = max(traces["active"].x)
-        assert traces["parallelism limit"].x[1] == pytest.approx(last), job
+    for i, job in enumerate(("render-frames-parallel", "broken-task")):
+        last = max(_traces(progress, job)["active"].x)
+        panel_px = PLOT_AREA_PX * (1 - SPACING) / 2
+        pad = X_PAD_PX * last / panel_px
+        xaxis = progress.figure.layout[f"xaxis{'' if i == 0 else i + 1}"]
+        assert xaxis.range == pytest.approx((-pad, last + pad)), job
+        assert xaxis.autorange is False
 
 
 def test_snapshot_has_a_table_and_a_static_figure() -> None:
@@ -257,7 +278,8 @@ def test_target_labels_sit_above_their_lines_off_the_data_in_every_panel(
             label = _label(progress, job, target)
             if not label.visible:
                 continue
-            assert (label.xref, label.yref) == axes, f"{job}: label in its own panel"
+            assert label.xref in (axes[0], f"{axes[0]} domain"), f"{job}: in its own panel"
+            assert label.yref == axes[1]
             assert label.y == level
             assert label.yanchor == "bottom" and label.yshift >= LABEL_LIFT, "above the line"
             assert not label.showarrow
@@ -278,7 +300,7 @@ def test_the_serial_jobs_parallelism_label_is_not_on_its_active_line() -> None:
         "right",
         "bottom",
     )
-    assert label.x == pytest.approx(21.0), "anchored at the line's right end"
+    assert label.xref == "x domain" and label.x == 1.0, "anchored at the line's right end"
     x0, x1, y0, _ = _label_box(progress, "render-frames", "parallelism")
     active = list(zip(serial["active"].x, serial["active"].y, strict=True))
     assert any(x0 <= x <= x1 and y == 1 for x, y in active), "active runs right under it"
@@ -289,7 +311,7 @@ def test_a_step_at_the_right_end_moves_the_label_left() -> None:
     progress = JobProgress("render-frames-parallel", NS, source=FIXTURE)
     label = _label(progress, "render-frames-parallel", "parallelism")
     # succeeded jumps 3 -> 6 at the very end (7.0s): the label moves off that step
-    assert label.xanchor == "center"
+    assert label.xanchor == "center" and label.xref == "x"
     assert label.x < 7.0
     assert (
         _crosses(
@@ -350,3 +372,61 @@ def test_only_a_change_of_what_the_panel_draws_counts_as_shown() -> None:
     change = dataclasses.replace(bookkeeping, object={**job, "status": counted})
     assert progress._apply_batch([change]) is True
     assert progress._apply_batch([bookkeeping, change]) is True, "any change in the batch"
+
+
+def test_a_tick_while_a_job_runs_changes_only_the_x_axis_range() -> None:
+    """Once a second "now" moves: a relayout plotly draws far faster than a change of data."""
+    progress = JobProgress(JOBS, NS, source=[])
+    Replay(FIXTURE).seek(progress, 5.0)
+    assert job_state(progress.job("render-frames")) == "Running"
+    sent: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    update = progress.figure.plotly_update
+
+    def record(restyle_data: Any = None, relayout_data: Any = None, **kw: Any) -> Any:
+        sent.append((dict(restyle_data or {}), dict(relayout_data or {})))
+        return update(restyle_data=restyle_data, relayout_data=relayout_data, **kw)
+
+    progress.figure.plotly_update = record  # type: ignore[method-assign]
+    before = progress.figure.layout.xaxis.range
+    progress.now = (progress.now or 0.0) + 2.0
+    progress._render_all()
+    changed = [(style, lay) for style, lay in sent if style or lay]
+    assert len(changed) == 1, sent
+    restyle, relayout = changed[0]
+    assert restyle == {}, "no trace's data changes"
+    assert set(relayout) == {"xaxis.range", "xaxis2.range"}, "both Jobs run at 5 s"
+    assert relayout["xaxis.range"][1] > before[1]
+
+
+def test_a_tick_that_does_not_reach_the_next_step_draws_nothing() -> None:
+    progress = JobProgress(JOBS, NS, source=[])
+    Replay(FIXTURE).seek(progress, 5.0)
+    sent: list[Any] = []
+    update = progress.figure.plotly_update
+
+    def record(restyle_data: Any = None, relayout_data: Any = None, **kw: Any) -> Any:
+        if restyle_data or relayout_data:
+            sent.append((restyle_data, relayout_data))
+        return update(restyle_data=restyle_data, relayout_data=relayout_data, **kw)
+
+    progress.figure.plotly_update = record  # type: ignore[method-assign]
+    end = progress.figure.layout.xaxis.range[1]
+    for _ in range(3):
+        progress.now = (progress.now or 0.0) + 0.25
+        progress._render_all()
+    assert sent == [], "the axis ends a step ahead of now: nothing to redraw yet"
+    assert progress.figure.layout.xaxis.range[1] == end
+
+
+def test_a_change_of_ready_alone_is_not_drawn() -> None:
+    """ready is in to_frame() but not on the chart: no redraw (nor a marker) for it."""
+    events = [e for e in recording(FIXTURE) if e.name == "render-frames-parallel"]
+    progress = JobProgress("render-frames-parallel", NS, source=events)
+    job = events[-1].object
+    status = {**job["status"], "ready": 1}
+    ready = dataclasses.replace(events[-1], object={**job, "status": status})
+    assert progress._shows(ready, job) is False
+    drawn = progress.figure.data[0].x
+    progress.feed([ready])
+    assert progress.figure.data[0].x == drawn
+    assert progress.to_frame()["ready"].tolist()[-1] == 1
