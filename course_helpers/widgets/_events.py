@@ -233,10 +233,13 @@ class EventFeed(LiveWidget):
 #: The feed's columns; each event's message goes on a line of its own below them.
 COLUMNS = ("last seen", "reason", "object", "count")
 #: A cell of an event's first line: no line under it (its message comes next).
-_TOP_CSS = "padding:3px 8px 0 8px;text-align:left;vertical-align:top;white-space:nowrap"
+_TOP_CSS = (
+    "padding:3px 8px 0 8px;text-align:left;vertical-align:top;white-space:nowrap;line-height:1.4"
+)
 #: The message line: across the columns right of the time, wrapping where it must.
 _MESSAGE_CSS = (
-    f"{CELL_CSS};padding-top:0;padding-bottom:4px;overflow-wrap:anywhere;color:{TEXT_CSS}"
+    f"{CELL_CSS};padding-top:0;padding-bottom:4px;overflow-wrap:anywhere;line-height:1.4;"
+    f"color:{TEXT_CSS}"
 )
 
 
