@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 from fakes import DATA
 
-from course_helpers.widgets import CronJobTimeline, JobProgress, StatefulSetOrder
+from course_helpers.widgets import CronJobTimeline, JobProgress, NodeRequests, StatefulSetOrder
 from course_helpers.widgets._figure import figure_widget, fit_width_esm, plotly_bundle
 
 #: A stand-in for plotly's bundle: a view class exported as FigureView, as plotly's is.
@@ -102,8 +102,22 @@ def test_the_patched_plotly_bundle_is_a_valid_module(tmp_path: Path) -> None:
     subprocess.run(["node", "--check", str(tmp_path / "bundle.mjs")], check=True, timeout=120)
 
 
+def test_no_widget_builds_a_plain_figure_widget() -> None:
+    """A new chart widget must take its output area's width too (see _figure)."""
+    widgets_dir = Path(figure_widget.__code__.co_filename).parent
+    plain = [
+        f"{path.name}:{n}"
+        for path in sorted(widgets_dir.glob("*.py"))
+        if path.name != "_figure.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "FigureWidget(" in line
+    ]
+    assert plain == [], f"use figure_widget(...) instead of go.FigureWidget(...): {plain}"
+
+
 def test_every_live_chart_is_such_a_figure_with_no_fixed_width() -> None:
     charts = [
+        NodeRequests("course-daemonsets", source=[]).figure,
         JobProgress("render-frames", "course-jobs", source=DATA / "jobs.jsonl").figure,
         StatefulSetOrder("web", "course-statefulsets", source=[]).figure,
         CronJobTimeline("backup", "course-cron", source=[], cluster_zone="UTC").figure,
