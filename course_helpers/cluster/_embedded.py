@@ -12,7 +12,8 @@ the state directory are ever signalled, and a lock serialises these calls
 across processes (a notebook and Binder's launch script may race).
 
 The pieces: ``_embedded_state`` (names, paths, status), ``_embedded_kwokctl``
-(configuration, runs, logs), ``_embedded_create``, ``_embedded_resume`` and
+(configuration, runs, logs), ``_embedded_create``, ``_embedded_resume``,
+``_embedded_stages`` (a kept cluster gets the course's current kwok stages) and
 ``_embedded_teardown``; this module is their entry point: ``up``, ``stop``,
 ``down``, under the lock.
 """
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import BinaryError
-from . import _binaries, _dns, _nodes, _podlogs
+from . import _binaries, _dns, _embedded_stages, _nodes, _podlogs
 from ._binaries import Log
 from ._embedded_create import create
 from ._embedded_resume import resume
@@ -145,7 +146,10 @@ def _up(nodes: int, log: Log, build: bool, wait_ready: _nodes.NodesWait | None) 
         requested_port("COURSE_DNS_PORT")
     bins = _launch_binaries(build, log)
     if state and cluster_dir().exists():
-        if is_running():
+        # A course update may have changed how containers are simulated: kwok-controller
+        # restarts on the new stages (the resume below starts it again).
+        restarted = _embedded_stages.refresh(log)
+        if not restarted and is_running():
             log(f"embedded cluster already running at {state.server}")
             _dns.ensure(state.kubeconfig, CONTEXT, state.dns_port, log)
             save_copy(state, log)

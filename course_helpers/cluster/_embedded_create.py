@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ClusterError, PortInUseError
-from . import _dns, _nodes, _ports
+from . import _dns, _embedded_stages, _nodes, _ports
 from ._binaries import Log
 from ._embedded_kwokctl import (
     OPTION_KEYS,
@@ -70,6 +70,7 @@ def create(start: Start) -> ClusterState:
         server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
         state = ClusterState(str(kubeconfig_path()), server, ports["dns"])
         state.save()
+        _embedded_stages.remember()
         dns = _dns.start(state.kubeconfig, CONTEXT, state.dns_port)
         _nodes.bootstrap(str(kubeconfig), start.nodes, log, start.wait_ready)
         state = serve_dns(state, dns, log)

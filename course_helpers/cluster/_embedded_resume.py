@@ -19,7 +19,7 @@ from pathlib import Path
 from kubernetes import config as k8s_config
 
 from ..errors import ClusterError, PortInUseError
-from . import _backup, _dns, _nodes, _podlogs, _ports
+from . import _backup, _dns, _embedded_kwok, _nodes, _podlogs, _ports
 from ._binaries import Log
 from ._embedded_create import START_ATTEMPTS, await_listening, create, serve_dns
 from ._embedded_kwokctl import (
@@ -187,6 +187,11 @@ def resume(state: ClusterState, start: Start) -> ClusterState:
         )
     try:
         _restart_control_plane(start.bins, log)
+        if not control or "kwok-controller" in gone:
+            # A new kwok-controller would wait for the dead one's node Leases to
+            # expire (200 s) before simulating anything: hand it the nodes now.
+            _embedded_kwok.hand_over_node_leases(str(cluster_dir() / "kubeconfig.yaml"), log)
+            _restart_control_plane(start.bins, log)
     except PortInUseError:
         raise  # the data is fine: never replace the cluster over a taken port
     except ClusterError as exc:

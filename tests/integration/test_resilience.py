@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import course_helpers as ch
 from course_helpers.cluster._process import is_ours, kill_if_ours
 
 pytestmark = pytest.mark.integration
@@ -61,6 +62,26 @@ seconds = time.monotonic() - started
 cm = ch.get("ConfigMap", "lab-notes", "course-" + sys.argv[1])
 print(json.dumps({"data": cm and cm.get("data"), "seconds": seconds,
                   "zone": info.cronjob_zone, "dns_port": info.dns_port}))
+"""
+
+POD_READY = """
+import sys
+import course_helpers as ch
+ch.connect(nodes=1, log=lambda m: None)
+ns = ch.namespace(sys.argv[1])
+ch.apply('''
+apiVersion: v1
+kind: Pod
+metadata:
+  name: probe
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "sleep 3600"]
+''', ns)
+ch.blocking.wait_for("pod", "probe", ns, "condition=Ready", timeout=60)
+print("Ready", flush=True)
 """
 
 
@@ -106,6 +127,12 @@ def _kill(state: Path, names: list[str]) -> None:
         time.sleep(0.05)
 
 
+def _pod_ready(state: Path, topic: str) -> None:
+    proc = _run(state, sys.executable, "-c", POD_READY, topic)
+    kwok_log = (state / "kwok/clusters/course/logs/kwok-controller.log").read_text()[-2000:]
+    assert proc.returncode == 0 and "Ready" in proc.stdout, proc.stdout + proc.stderr + kwok_log
+
+
 def _write(state: Path) -> tuple[str, str]:
     topic, answer = f"resilience-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
     proc = _run(state, sys.executable, "-c", WRITE, topic, answer)
@@ -146,6 +173,9 @@ def test_every_process_killed_as_by_a_reboot_and_the_work_is_there(state: Path) 
     assert "cluster DNS answering" in log, "CoreDNS was not started again"
     assert _cli(state, "status").returncode == 0
     print(f"resume after every process was killed: connect() took {result['seconds']:.1f}s")
+    # The new kwok-controller simulates the nodes at once, not when the dead one's
+    # node leases expire (200 s): a pod is Ready well within POD_READY's 60 s.
+    _pod_ready(state, topic)
 
 
 def test_a_restarted_kernel_finds_the_work(state: Path) -> None:
@@ -185,6 +215,32 @@ def test_stop_keeps_the_data_and_up_resumes_it(state: Path) -> None:
     result, log = _read(state, topic)
     assert result["data"] == {"answer": answer}, log
     assert "already running" in log
+
+
+def test_changed_kwok_stages_restart_kwok_controller_alone_and_the_work_is_there(
+    state: Path,
+) -> None:
+    # A course update changed stages.yaml since this cluster was made: the cluster
+    # must simulate containers the new way, without losing the learner's objects.
+    topic, answer = _write(state)
+    (state / "kwok-stages.sha256").write_text("made by an older course\n")
+    before = _pids(state)
+    result, log = _read(state, topic)
+    assert result["data"] == {"answer": answer}, log
+    assert "kwok stages) changed" in log and "restarting kwok-controller" in log, log
+    assert "resumed in" in log and "ready in" not in log, "the cluster was created afresh"
+    after = _pids(state)
+    assert after["kwok-controller"] != before["kwok-controller"]
+    unchanged = {n: p for n, p in before.items() if n != "kwok-controller"}
+    assert {n: after[n] for n in unchanged} == unchanged, "only kwok-controller restarts"
+    config = (state / "kwok/clusters/course/kwok.yaml").read_text()
+    stages = (Path(ch.__file__).parent / "cluster/kwok/stages.yaml").read_text()
+    assert stages.strip() in config, "kwok.yaml does not hold the course's stages"
+    result, log = _read(state, topic)
+    assert "already running" in log and "kwok stages" not in log, "refreshed twice"
+    # kwok-controller runs on the rewritten stages, at once: a pod becomes Ready.
+    _pod_ready(state, topic)
+    assert is_ours(after["kwok-controller"], state)
 
 
 def test_unusable_data_gives_a_fresh_cluster_with_the_work_restored(state: Path) -> None:
