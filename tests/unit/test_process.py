@@ -19,9 +19,17 @@ def how(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_only_processes_started_from_the_marker_directory_are_ours(
     tmp_path: Path, how: str
 ) -> None:
-    mine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", str(tmp_path)])
-    stranger = subprocess.Popen(["sleep", "30"])
+    # Each child says when it runs. Popen returns once exec has closed the child's
+    # close-on-exec pipe, a moment before the kernel gives it its new command line:
+    # /proc/<pid>/cmdline read in between is empty (1 run in ~80 under load).
+    mine = subprocess.Popen(
+        [sys.executable, "-c", "import time; print(1, flush=True); time.sleep(30)", str(tmp_path)],
+        stdout=subprocess.PIPE,
+    )
+    stranger = subprocess.Popen(["sh", "-c", "echo 1; exec sleep 30"], stdout=subprocess.PIPE)
     try:
+        for child in (mine, stranger):
+            assert child.stdout is not None and child.stdout.readline() == b"1\n"
         assert is_ours(mine.pid, tmp_path)
         assert not is_ours(stranger.pid, tmp_path)
         assert not kill_if_ours(stranger.pid, tmp_path)
@@ -30,5 +38,8 @@ def test_only_processes_started_from_the_marker_directory_are_ours(
         assert mine.wait(timeout=10) == -9
         assert not is_ours(mine.pid, tmp_path)
     finally:
-        stranger.kill()
-        stranger.wait()
+        for child in (mine, stranger):
+            child.kill()
+            child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
