@@ -12,8 +12,9 @@
 //        [--theme dark]           (Settings > Theme > JupyterLab Dark before Run All)
 //
 // After the run, in a viewport tall enough to lay out every cell, "layout" lists
-// what a reader could not read whole: chart text (titles, legends, axis titles,
-// annotations) that runs past its chart's edge, and table headers that wrap.
+// what a reader could not read whole (layout_check.mjs): chart text past its chart's
+// edge, charts wider than their output area, content past an output area's edge,
+// table headers that wrap, text too close in colour to its background.
 //
 // Prints one JSON object on stdout (also written to OUT/result.json); exits 0
 // whenever it could report, so the caller asserts on the JSON. Exit 2: bad usage,
@@ -23,6 +24,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { checkLayout } from "./layout_check.mjs";
 
 const ERROR_TEXTS = ["Error displaying widget", "model not found", "Traceback (most recent call last)"];
 const CHROMIUM_FLAGS = [
@@ -76,49 +78,29 @@ function runningCellAndViews() {
   });
   return { running, views };
 }
-const elapsed = (start) => Math.round((Date.now() - start) / 100) / 10;
-
-// What does not fit: chart text past its chart's edges, table headers on two lines.
-// Run with every cell laid out (a viewport as tall as the notebook).
-function checkLayout() {
+// Where cell i's first widget output is, in pixels below the top of the notebook's
+// scrolling area (null: no such cell or output).
+function viewTop(i) {
   const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
-  const cells = [...(panel?.querySelectorAll(".jp-Notebook .jp-Cell") ?? [])];
-  const out = { clipped: [], wrapped: [], checkedTexts: 0, checkedHeaders: 0,
-    theme: document.body.dataset.jpThemeName ?? "", background: "", chartText: [] };
-  out.background = getComputedStyle(panel ?? document.body).backgroundColor;
-  cells.forEach((cell, index) => {
-    for (const plot of cell.querySelectorAll(".js-plotly-plot")) {
-      // The box a reader sees: the chart, as far as its output area shows it (a figure
-      // drawn wider than its output area is cut at the area's edge).
-      const svg = plot.querySelector(".main-svg")?.getBoundingClientRect() ?? plot.getBoundingClientRect();
-      const area = plot.closest(".jp-OutputArea-output")?.getBoundingClientRect() ?? svg;
-      const box = { left: Math.max(svg.left, area.left), right: Math.min(svg.right, area.right),
-        top: svg.top, width: svg.width };
-      if (box.width === 0) continue;
-      const texts = plot.querySelectorAll(".gtitle, .annotation-text, .legendtext, .g-xtitle text, .g-ytitle text");
-      for (const t of texts) {
-        const r = t.getBoundingClientRect();
-        if (r.width === 0) continue;
-        out.checkedTexts += 1;
-        if (out.chartText.length < 3) out.chartText.push(getComputedStyle(t).fill);
-        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1) {
-          out.clipped.push({ cell: index, text: t.textContent.slice(0, 120),
-            left: Math.round(r.left - box.left), right: Math.round(r.right - box.right) });
-        }
-      }
-    }
-    for (const th of cell.querySelectorAll(".jp-OutputArea-output th")) {
-      const r = th.getBoundingClientRect();
-      if (r.height === 0) continue;
-      out.checkedHeaders += 1;
-      const style = getComputedStyle(th);
-      const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.4;
-      const pad = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
-      if (r.height - pad > line * 1.6) out.wrapped.push({ cell: index, text: th.textContent.slice(0, 60) });
-    }
-  });
-  return out;
+  const scroller = panel?.querySelector(".jp-WindowedPanel-outer");
+  const cell = panel?.querySelectorAll(".jp-Notebook .jp-Cell")[i];
+  const view = cell?.querySelector(".jp-OutputArea-output .jupyter-widgets") ?? cell;
+  if (!scroller || !view) return null;
+  return Math.round(view.getBoundingClientRect().top - scroller.getBoundingClientRect().top);
 }
+// Scroll so that cell i's first widget output is 10 pixels below the top; return how
+// far it was from there (null: no such cell).
+function placeView(i) {
+  const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+  const scroller = panel?.querySelector(".jp-WindowedPanel-outer");
+  const cell = panel?.querySelectorAll(".jp-Notebook .jp-Cell")[i];
+  const view = cell?.querySelector(".jp-OutputArea-output .jupyter-widgets") ?? cell;
+  if (!scroller || !view) return null;
+  const by = view.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 10;
+  scroller.scrollTop += by;
+  return Math.round(by);
+}
+const elapsed = (start) => Math.round((Date.now() - start) / 100) / 10;
 
 // Everything a test asserts on, read from the DOM in one go. textContent rather than
 // innerText: cells scrolled out of view are not laid out (content-visibility).
@@ -302,26 +284,28 @@ async function main() {
         // shot: an element shot may clip a cell whose layout is still moving); then
         // check that the wait was still running when it was taken.
         const index = fresh[0];
-        // Cells laid out as they come into view move it again: adjust until it stays put.
-        for (let tries = 0; tries < 5; tries += 1) {
-          const off = await page.evaluate((i) => {
-            const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
-            const scroller = panel?.querySelector(".jp-WindowedPanel-outer");
-            const cell = panel?.querySelectorAll(".jp-Notebook .jp-Cell")[i];
-            if (!scroller || !cell) return 0;
-            const by = cell.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 10;
-            scroller.scrollTop += by;
-            return by;
-          }, index);
-          await sleep(120);
-          if (Math.abs(off) < 30) break;
-        }
         const name = `04-during-cell-${String(watching.cell).padStart(2, "0")}-view-${String(index).padStart(2, "0")}`;
         const path = join(args.out, `${name}.png`);
-        const taken = await shot(name, (p) => page.screenshot({ path: p })).then(() => true, () => false);
-        const after = await page.evaluate(runningCellAndViews);
-        if (taken) {
-          watching.screenshots.push({ path, view: index, duringWait: after.running?.index === watching.cell });
+        // Cells laid out as they come into view (content-visibility) move the view again,
+        // during the shot too: place it, shoot, and keep the shot only if the view was at
+        // the top of the notebook before and after it; else place it and shoot again.
+        let placed = null;
+        for (let attempt = 1; attempt <= 4 && !placed?.inView; attempt += 1) {
+          for (let tries = 0; tries < 6; tries += 1) {
+            const off = await page.evaluate(placeView, index);
+            await sleep(150);
+            if (off !== null && Math.abs(off) < 8) break;
+          }
+          const before = await page.evaluate(viewTop, index);
+          const taken = await shot(name, (p) => page.screenshot({ path: p })).then(() => true, () => false);
+          const after = await page.evaluate(viewTop, index);
+          placed = { taken, attempt, top: before, moved: after === null || before === null ? null : after - before,
+            inView: taken && before !== null && after !== null && before >= 0 && before < 120 && Math.abs(after - before) < 4 };
+        }
+        const now2 = await page.evaluate(runningCellAndViews);
+        if (placed?.taken) {
+          watching.screenshots.push({ path, view: index, duringWait: now2.running?.index === watching.cell,
+            inView: placed.inView, top: placed.top, moved: placed.moved, attempts: placed.attempt });
         }
       }
       return true;
