@@ -200,11 +200,17 @@ def html_table(
 
     With ``sticky_head`` the header row stays visible when the table scrolls
     inside a box (see :func:`scroll_box`). Header cells never wrap; body cells
-    wrap only in the ``wrap`` columns (a message), so short values stay whole.
+    wrap only in the ``wrap`` columns (a message), so short values stay whole;
+    there a long word breaks anywhere rather than widen the table.
     """
     th_css = f"{HEAD_CSS};{STICKY_HEAD_CSS}" if sticky_head else HEAD_CSS
     head = "".join(f'<th style="{th_css}">{escape(c)}</th>' for c in columns)
-    td_css = {c: CELL_CSS + ("" if c in wrap else ";white-space:nowrap") for c in columns}
+    # A wrapping column may break a long name (a DNS name, a path) anywhere, rather than
+    # push the table past its output area.
+    td_css = {
+        c: CELL_CSS + (";overflow-wrap:anywhere" if c in wrap else ";white-space:nowrap")
+        for c in columns
+    }
     body = "".join(
         "<tr>"
         + "".join(f'<td style="{td_css[c]}">{_cell(row.get(c))}</td>' for c in columns)

@@ -18,7 +18,7 @@ import pandas as pd
 from ..kube._objects import labels_of, meta, name_of
 from ..kube._watch import WatchEvent
 from ._base import LiveWidget, WatchSpec, WidgetOptions
-from ._palette import OKABE_ITO, Markup, escape, html_table
+from ._palette import CELL_CSS, HEAD_CSS, OKABE_ITO, TABLE_CSS, escape
 
 SERVICE_LABEL = "kubernetes.io/service-name"
 FRAME_COLUMNS = [
@@ -156,26 +156,39 @@ class ServiceEndpoints(LiveWidget):
                 colour = OKABE_ITO["bluish_green"] if row["ready"] else OKABE_ITO["vermillion"]
                 text = "✓ ready" if row["ready"] else "✗ not ready"
                 text += ", terminating" if row["terminating"] else ""
-                state = Markup(f'<span style="color:{colour}">{escape(text)}</span>')
-            rows.append(
-                {
-                    "service": row["service"],
-                    "clusterIP": kind,
-                    "endpoint": row["address"] if listed else "no endpoints",
-                    "state": state,
-                    "hostname": row["hostname"] if listed and row["hostname"] else "",
-                    "pod (targetRef)": row["pod"] if listed else "",
-                    "per-pod DNS name": row["dns_name"] if listed else "",
-                }
+                state = f'<span style="color:{colour}">{escape(text)}</span>'
+            cells = [
+                escape(row["service"]),
+                escape(kind),
+                escape(row["address"] if listed else "no endpoints"),
+                state,
+                escape(row["pod"] if listed else ""),
+            ]
+            top = "".join(f'<td style="{_TOP_CSS}">{c}</td>' for c in cells)
+            # The pod's hostname and the DNS name it gives it, on a line of their own:
+            # beside the rest, at 1024 pixels, the table ran past its output area.
+            names = []
+            if listed and row["hostname"]:
+                names.append(f"hostname {escape(row['hostname'])}")
+            if listed and row["dns_name"]:
+                names.append(f"per-pod DNS name <b>{escape(row['dns_name'])}</b>")
+            under = (
+                f'<tr><td style="{CELL_CSS}"></td><td colspan="{len(COLUMNS) - 1}" '
+                f'style="{_UNDER_CSS}">{" · ".join(names)}</td></tr>'
+                if names
+                else ""
             )
-        columns = [
-            "service",
-            "clusterIP",
-            "endpoint",
-            "state",
-            "hostname",
-            "pod (targetRef)",
-            "per-pod DNS name",
-        ]
+            line = "" if names else f";{_LINE}"
+            top = top.replace(f'style="{_TOP_CSS}"', f'style="{_TOP_CSS}{line}"')
+            rows.append(f"<tbody><tr>{top}</tr>{under}</tbody>")
+        head = "".join(f'<th style="{HEAD_CSS}">{c}</th>' for c in COLUMNS)
+        table = f'<table style="{TABLE_CSS}"><thead><tr>{head}</tr></thead>{"".join(rows)}</table>'
         aria = 'role="region" aria-label="Services and their endpoints"'
-        return f'<div class="course-services" {aria}>{html_table(rows, columns)}</div>'
+        return f'<div class="course-services" {aria}>{table}</div>'
+
+
+#: The table's columns; an endpoint's hostname and per-pod DNS name go on a line below.
+COLUMNS = ("service", "clusterIP", "endpoint", "state", "targetRef")
+_LINE = "border-bottom:1px solid var(--jp-border-color2, #e0e0e0)"
+_TOP_CSS = "padding:2px 8px;text-align:left;vertical-align:top;white-space:nowrap;line-height:1.4"
+_UNDER_CSS = f"{CELL_CSS};padding-top:0;overflow-wrap:anywhere;line-height:1.4"

@@ -77,14 +77,6 @@ export function checkLayout() {
         ratio: Math.round(ratio * 100) / 100 });
     }
   };
-  // Is el inside a box that scrolls sideways (its overflow is meant to be scrolled to)?
-  const scrolls = (el, area) => {
-    for (let node = el.parentElement; node && node !== area; node = node.parentElement) {
-      if (/auto|scroll/.test(getComputedStyle(node).overflowX)) return true;
-    }
-    return false;
-  };
-
   cells.forEach((cell, index) => {
     for (const plot of cell.querySelectorAll(".js-plotly-plot")) {
       const svgEl = plot.querySelector(".main-svg");
@@ -134,7 +126,8 @@ export function checkLayout() {
         const r = el.getBoundingClientRect();
         if (r.width === 0 || r.height === 0) continue;
         out.checkedBoxes += 1;
-        if (r.right > edge + 1 && !scrolls(el, area)) {
+        // Even inside a box that scrolls sideways: on a projector nobody scrolls it.
+        if (r.right > edge + 1) {
           // The outermost only: its children overflow with it.
           const parent = el.parentElement?.getBoundingClientRect();
           if (!parent || parent.right <= edge + 1 || el.parentElement === area) {

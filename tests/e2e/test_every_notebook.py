@@ -37,7 +37,9 @@ DARK = ("02-", "03-")
 #: What a cell that only waits may not leave behind as its value ...
 WAITS = re.compile(r"\b(until|job_finished|pods_ready|wait_for|rollout_status)\(")
 #: ... unless it is what kubectl itself prints (the awaited kubectl-shaped waits' value).
-KUBECTL_SAID = re.compile(r"condition met|successfully rolled out|deleted|partitioned roll out")
+KUBECTL_SAID = re.compile(
+    r"condition met|successfully rolled out|deleted|partitioned roll out|rolling update complete"
+)
 
 
 def _plots(result: dict[str, Any], cell: int | None = None) -> list[dict[str, Any]]:
@@ -149,7 +151,9 @@ def test_notebook_runs_and_its_views_tell_the_story(
     assert_ran_cleanly(result)
 
     layout = result["layout"]
-    assert layout["checkedBoxes"] > 0 and layout["checkedColours"] > 0, layout
+    assert layout["checkedBoxes"] > 0, layout
+    if result["widgetViews"] or layout["charts"]:
+        assert layout["checkedColours"] > 0, layout
     assert layout["clipped"] == [], f"chart text past its chart's edge: {layout['clipped']}"
     assert layout["unfit"] == [], f"charts not at their output area's width: {layout['unfit']}"
     assert layout["overflow"] == [], f"past the output area's edge: {layout['overflow']}"
