@@ -11,7 +11,8 @@ every live chart was cut off.
 :func:`figure_widget` returns a ``FigureWidget`` whose front end is plotly's
 own, with two changes:
 
-- a ``ResizeObserver`` on the chart's element redraws the chart at the
+- a ``ResizeObserver`` on the chart's element (and an ``IntersectionObserver``,
+  for a chart drawn while its cell was out of view) redraws the chart at the
   element's width whenever that differs from the width drawn (plotly's own
   ``autosizeFigure``, which leaves a figure with an explicit ``layout.width``
   alone). So a chart fits its output area at 1024 pixels and fills a wide
@@ -61,6 +62,12 @@ _FRONT_END_JS = """
     view.courseFit = fit;
     view.courseObserver = new ResizeObserver(fit);
     view.courseObserver.observe(view.el);
+    // A chart drawn while its cell was out of view (JupyterLab skips laying out such
+    // cells) keeps its size when the cell comes back: fit it when it comes into view.
+    view.courseSeen = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) fit();
+    });
+    view.courseSeen.observe(view.el);
     view.courseAfterRender = (event) => {
       if (event.detail && event.detail.element === view.el) fit();
     };
@@ -71,6 +78,7 @@ _FRONT_END_JS = """
   View.prototype._sendLayoutDelta = function () {};
   View.prototype.remove = function () {
     if (this.courseObserver) this.courseObserver.disconnect();
+    if (this.courseSeen) this.courseSeen.disconnect();
     if (this.courseAfterRender) {
       document.removeEventListener("plotlywidget-after-render", this.courseAfterRender);
     }

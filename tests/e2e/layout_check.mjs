@@ -19,6 +19,8 @@
 export function checkLayout() {
   // 3:1 is WCAG's least for large text; anything under it is hard to read on a projector.
   const MIN_CONTRAST = 3;
+  // Pixels past an output area's edge that nobody notices (a card's border).
+  const SLACK_PX = 3;
   const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
   const cells = [...(panel?.querySelectorAll(".jp-Notebook .jp-Cell") ?? [])];
   const out = {
@@ -127,10 +129,10 @@ export function checkLayout() {
         if (r.width === 0 || r.height === 0) continue;
         out.checkedBoxes += 1;
         // Even inside a box that scrolls sideways: on a projector nobody scrolls it.
-        if (r.right > edge + 1) {
+        if (r.right > edge + SLACK_PX) {
           // The outermost only: its children overflow with it.
           const parent = el.parentElement?.getBoundingClientRect();
-          if (!parent || parent.right <= edge + 1 || el.parentElement === area) {
+          if (!parent || parent.right <= edge + SLACK_PX || el.parentElement === area) {
             out.overflow.push({ cell: index, element: el.tagName.toLowerCase(),
               text: (el.textContent ?? "").trim().slice(0, 80), by: Math.round(r.right - edge) });
           }

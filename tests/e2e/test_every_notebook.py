@@ -12,8 +12,9 @@ CronJob's deletion, both runs of the re-created Job, ...). While a cell awaits,
 a view above it must draw something new (the views stay live), and its
 screenshot is kept (``test-artifacts/e2e/nb-NN/04-during-*.png``).
 
-About 9 minutes on 2 CPUs, most of it the notebooks' own waits (01: the pod
-garbage collector, 03: two minute boundaries).
+About 17 minutes on 2 shared CPUs (00 ~70 s, 01 ~180 s, 02 ~260 s, 03 ~285 s,
+04 ~180 s, 05 ~30 s, each with JupyterLab's start and the screenshots), most of
+it the notebooks' own waits (01: the pod garbage collector, 03: minute boundaries).
 """
 
 from __future__ import annotations
@@ -118,6 +119,15 @@ def check_03(result: dict[str, Any]) -> None:
 
 def check_04(result: dict[str, Any]) -> None:
     assert any("StatefulSet" in p["title"] or p["traces"] for p in _plots(result)), result["plots"]
+    # podManagementPolicy side by side; minReadySeconds' "ready, not yet available".
+    both = _titles(result, 'both = ch.StatefulSetOrder(["ordered", "parallel"]')
+    assert "OrderedReady" in both and "Parallel" in both, both
+    assert "ready, not yet available" in _legend(result, 'careful = ch.StatefulSetOrder("careful"')
+    # The virtual IP beside the headless Service; each pod's revision history.
+    services = _text(result, "services = ch.ServiceEndpoints(")
+    assert "(virtual IP)" in services and "None (headless)" in services, services[:300]
+    revisions = _text(result, 'revs = ch.StatefulSetRevisions("web"')
+    assert "history (oldest first)" in revisions and "rev 2" in revisions, revisions[:300]
 
 
 CHECKS = {"01-": check_01, "02-": check_02, "03-": check_03, "04-": check_04}

@@ -36,6 +36,12 @@ globalThis.ResizeObserver = class {
   observe(el) { this.el = el; }
   disconnect() { calls.push("disconnect"); }
 };
+const seen = [];
+globalThis.IntersectionObserver = class {
+  constructor(fn) { this.fn = fn; seen.push(this); }
+  observe(el) { this.el = el; }
+  disconnect() { calls.push("unsee"); }
+};
 const listeners = {};
 globalThis.document = {
   addEventListener: (name, fn) => { listeners[name] = fn; },
@@ -52,6 +58,10 @@ el._fullLayout.width = 592;           // plotly redrew at 592
 observers[0].fn();                    // same width: nothing to do
 el.clientWidth = 1200;                // the window grew
 observers[0].fn();
+el._fullLayout.width = 1200;
+el._fullLayout.width = 700;           // drawn while out of view, at plotly's default
+seen[0].fn([{ isIntersecting: false }]);
+seen[0].fn([{ isIntersecting: true }]); // scrolled into view: fit
 view._sendTraceDeltas(1);             // after an update: nothing goes back to the kernel
 view._sendLayoutDelta(1);
 view.remove();
@@ -88,7 +98,9 @@ def test_the_chart_is_redrawn_at_its_elements_width_whenever_that_changes(tmp_pa
         "render",
         "autosize 592",
         "autosize 1200",
+        "autosize 1200",
         "disconnect",
+        "unsee",
         "unlisten plotlywidget-after-render",
         "remove",
     ]
