@@ -57,6 +57,11 @@ _FRONT_END_JS = """
       const width = el.clientWidth;
       // 0: not in the page (a cell scrolled out of a windowed notebook); try again later.
       if (!drawn || width === 0 || Math.abs(drawn - width) < 1) return;
+      // A relayout of the height (a chart that grows with its rows) makes plotly pin
+      // the width it had then (700 if that was before the chart was in the page), and
+      // a pinned width is never resized: unpin it unless the kernel's layout sets one.
+      const own = (view.model.get("_widget_layout") || {}).width;
+      if (el.layout && el.layout.width && !own) delete el.layout.width;
       view.autosizeFigure();
     };
     view.courseFit = fit;

@@ -48,12 +48,14 @@ globalThis.document = {
   removeEventListener: (name) => { delete listeners[name]; calls.push(`unlisten ${name}`); },
 };
 const { FigureView } = await import(process.argv[2]);
-const el = { clientWidth: 0, _fullLayout: { width: 700 } };
+const el = { clientWidth: 0, _fullLayout: { width: 700 }, layout: { width: 700, height: 240 } };
 const view = new FigureView(el);
+view.model = { get: () => ({ height: 240 }) };  // the kernel's layout: no width
 view.perform_render();
 observers[0].fn();                    // not in the page yet: width 0, nothing to do
 el.clientWidth = 592;                 // put in a 592-pixel output area
 listeners["plotlywidget-after-render"]({ detail: { element: el } });
+calls.push(`pinned ${el.layout.width}`); // plotly's pinned width (a height relayout) is gone
 el._fullLayout.width = 592;           // plotly redrew at 592
 observers[0].fn();                    // same width: nothing to do
 el.clientWidth = 1200;                // the window grew
@@ -97,6 +99,7 @@ def test_the_chart_is_redrawn_at_its_elements_width_whenever_that_changes(tmp_pa
     assert calls == [
         "render",
         "autosize 592",
+        "pinned undefined",
         "autosize 1200",
         "autosize 1200",
         "disconnect",
