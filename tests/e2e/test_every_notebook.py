@@ -27,10 +27,7 @@ from typing import Any
 import pytest
 from e2e_support import REPO, Lab, assert_ran_cleanly, describe, run_notebook
 
-#: Not yet passing (issue 11): at 1024 px live charts are drawn wider than their
-#: output area and the events feed squeezes its message column. ``make test`` leaves
-#: it out until it passes: ``pytest tests/e2e -m views_wip`` runs it.
-pytestmark = [pytest.mark.e2e, pytest.mark.views_wip]
+pytestmark = pytest.mark.e2e
 
 PROJECTOR = (1024, 768)
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("0[0-5]-*.ipynb"))
