@@ -6,7 +6,9 @@ held by a process that died stays held until it expires (kwokctl sets 200 s).
 A kwok-controller started again on a kept cluster (after a crash, a stop, or
 new stages) would therefore leave every pod Pending for up to three minutes.
 :func:`hand_over_node_leases` deletes those Leases while no kwok-controller
-runs, so the next one creates them and manages the nodes at once.
+runs, so the next one creates them and manages the nodes at once, and points
+the nodes' kubelet endpoint at kwok-controller's port (a resume may have moved
+it), where ``kubectl logs`` reaches it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
 from ._binaries import Log
+from ._embedded_kwokctl import recorded_options
 from ._embedded_state import cluster_dir, component_pids
 from ._process import is_ours, kill_if_ours
 
@@ -59,11 +62,31 @@ def hand_over_node_leases(kubeconfig: str, log: Log) -> int:
         return 0
 
 
+def _point_nodes_at_kwok(core: k8s_client.CoreV1Api) -> None:
+    """Give every node kwok-controller's current port as its kubelet endpoint.
+
+    kwok writes the port into a node's status once, when it initialises the
+    node; a resume that moved kwok-controller to a free port would leave
+    ``kubectl logs`` dialling the old one ("connection refused").
+    """
+    port = recorded_options().get("kwokControllerPort")
+    if not port:
+        return
+    for node in core.list_node().items:
+        endpoints = node.status.daemon_endpoints if node.status else None
+        kubelet = endpoints.kubelet_endpoint if endpoints else None
+        if kubelet is not None and kubelet.port != port:
+            body = {"status": {"daemonEndpoints": {"kubeletEndpoint": {"Port": port}}}}
+            core.patch_node_status(node.metadata.name, body)
+
+
 def _delete_node_leases(kubeconfig: str) -> int:
     api = k8s_config.new_client_from_config(config_file=kubeconfig)
     try:
+        core = k8s_client.CoreV1Api(api)
+        _point_nodes_at_kwok(core)
         leases = k8s_client.CoordinationV1Api(api)
-        nodes = {node.metadata.name for node in k8s_client.CoreV1Api(api).list_node().items}
+        nodes = {node.metadata.name for node in core.list_node().items}
         deleted = 0
         for lease in leases.list_namespaced_lease(NODE_LEASES).items:
             if lease.metadata.name not in nodes:

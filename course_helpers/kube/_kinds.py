@@ -74,6 +74,7 @@ KINDS: dict[str, Kind] = {
         _k("Event", "v1", "CoreV1Api", "event", "events", "ev"),
         _k("Service", "v1", "CoreV1Api", "service", "services", "svc"),
         _k("ConfigMap", "v1", "CoreV1Api", "config_map", "configmaps", "cm"),
+        _k("ServiceAccount", "v1", "CoreV1Api", "service_account", "serviceaccounts", "sa"),
         _k(
             "PersistentVolumeClaim",
             "v1",

@@ -17,7 +17,7 @@ from ..cluster._backup import MANAGED_VALUE as MANAGED_VALUE
 from ..errors import ClusterError
 from ._echo import say
 from ._session import api_client
-from ._waiting import WaitTimeout, namespace_gone
+from ._waiting import WaitTimeout, namespace_gone, service_account_exists
 from ._watch import stop_watchers
 
 TOPIC_LABEL = "course.dev/topic"
@@ -82,7 +82,8 @@ def namespace(topic: str) -> str:
     """Create (or reuse) the labelled namespace for ``topic`` and return its name.
 
     Running it twice is harmless. A namespace still being deleted from an
-    earlier reset is waited for first.
+    earlier reset is waited for first. It returns once the namespace's
+    ``default`` ServiceAccount exists, so a Pod can be created in it at once.
 
     Example:
         >>> ns = ch.namespace("daemonsets")  # doctest: +SKIP
@@ -116,6 +117,13 @@ def namespace(topic: str) -> str:
     }
     core.create_namespace(body, _request_timeout=10)
     say(f"kubectl create namespace {name}")
+    try:
+        service_account_exists(api_client(), name)
+    except WaitTimeout as exc:
+        raise ClusterError(
+            f"Namespace {name!r} was created, but its default ServiceAccount did not appear "
+            f"({exc}): is kube-controller-manager running? `course-cluster status` says."
+        ) from None
     return name
 
 

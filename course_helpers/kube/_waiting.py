@@ -272,3 +272,29 @@ def namespace_gone(api_client: Any, name: str, timeout: float = 120) -> None:
         source=source_factory() or KubernetesSource(api_client),
     )
     wait.result(timeout)
+
+
+def service_account_exists(
+    api_client: Any, namespace: str, name: str = "default", timeout: float = 60
+) -> None:
+    """Block until ServiceAccount ``name`` exists in ``namespace``.
+
+    A new namespace gets its ``default`` ServiceAccount from a controller a
+    moment later; a Pod created before then is refused ("serviceaccount default
+    not found"), so :func:`~course_helpers.kube._namespaces.namespace` waits.
+
+    Raises:
+        WaitTimeout: it did not appear within ``timeout`` seconds.
+    """
+    from ._watch_source import KubernetesSource
+
+    wait = Wait(
+        "ServiceAccount",
+        namespace,
+        lambda found: True if found else None,
+        f"ServiceAccount {name} in {namespace} (kube-controller-manager creates it)",
+        seen=lambda found: "not created yet",
+        field_selector=f"metadata.name={name}",
+        source=source_factory() or KubernetesSource(api_client),
+    )
+    wait.result(timeout)

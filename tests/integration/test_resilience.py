@@ -277,6 +277,38 @@ def test_ports_taken_meanwhile_move_and_the_work_is_there(state: Path) -> None:
     assert f"127.0.0.1:{etcd_port}" not in kwok_yaml.read_text()
 
 
+def test_kwok_controllers_port_taken_meanwhile_and_kubectl_logs_still_reach_it(
+    state: Path,
+) -> None:
+    kwok_yaml = state / "kwok/clusters/course/kwok.yaml"
+    kwok_port = int(
+        next(yaml.safe_load_all(kwok_yaml.read_text()))["options"]["kwokControllerPort"]
+    )
+    assert _cli(state, "stop").returncode == 0
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", kwok_port))
+        squatter.listen()
+        topic = f"resilience-{uuid.uuid4().hex[:6]}"
+        _pod_ready(state, topic)  # resumes the cluster on a new port for kwok-controller
+    options = next(yaml.safe_load_all(kwok_yaml.read_text()))["options"]
+    assert int(options["kwokControllerPort"]) != kwok_port
+    # The nodes advertise the new port, where `kubectl logs` finds kwok's kubelet endpoint.
+    kubectl = [
+        str(state / "kubectl/bin/kubectl"),
+        "--kubeconfig",
+        str(state / "kubectl/kubeconfig"),
+    ]
+    logs = subprocess.run(
+        [*kubectl, "logs", "probe", "-n", f"course-{topic}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "connection refused" not in logs.stderr and logs.returncode == 0, logs.stderr
+
+
 def test_controller_manager_reads_schedules_in_utc_whatever_the_learners_tz(state: Path) -> None:
     """Prove the zone with the real CronJob controller: a daily schedule one minute ahead in UTC."""
     result, log = _read(state, "zone-probe")

@@ -639,3 +639,28 @@ def test_pods_already_ready_when_the_wait_looks_are_ordered_by_when_they_got_rea
     else:
         done = asyncio.run(ch.wait_for("Pod", None, "ns", selector="app=web", count=3, timeout=5))
     assert done.names == ["web-0", "web-1", "web-2"]
+
+
+def test_service_account_exists_waits_for_the_controller_to_make_it(use: Any) -> None:
+    account = {"metadata": {"name": "default", "uid": "s", "resourceVersion": "2"}}
+    use(
+        ScriptedSource(
+            {
+                "kind": "ServiceAccount",
+                "lists": [{"resourceVersion": "1", "items": []}],
+                "watches": [[{"type": "ADDED", "object": account}]],
+            }
+        )
+    )
+    _waiting.service_account_exists(None, "course-x", timeout=5)
+    use(
+        ScriptedSource(
+            {
+                "kind": "ServiceAccount",
+                "lists": [{"resourceVersion": "1", "items": []}],
+                "watches": [[]],
+            }
+        )
+    )
+    with pytest.raises(_waiting.WaitTimeout, match="ServiceAccount default in course-x"):
+        _waiting.service_account_exists(None, "course-x", timeout=0.5)
