@@ -55,13 +55,21 @@ def registry_dir() -> Path:
     password database), not moved by ``HOME``, ``XDG_CACHE_HOME`` or
     ``COURSE_CACHE_DIR``, which tests and Binder's launch change: ports are a
     machine-wide resource, so every course process must read the same registry.
+    A user whose home is missing or read-only (a system account, some
+    containers) keeps it in the course's cache directory instead.
     """
     try:
         home = Path(pwd.getpwuid(os.getuid()).pw_dir)
     except KeyError:  # a uid without a passwd entry (some containers)
-        path = cache_dir() / "ports"
-    else:
+        home = None
+    if home is not None:
         path = home / ".cache" / "k8s-workloads-course" / "ports"
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return path
+        except OSError:
+            pass
+    path = cache_dir() / "ports"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 ALLOCATE = """
 import json, sys, time
 from pathlib import Path
+from typing import Any
 from course_helpers.cluster import _ports
 _ports.RANGE = (int(sys.argv[2]), int(sys.argv[3]))
 while time.time() < float(sys.argv[4]):  # all start together
@@ -239,3 +241,30 @@ def test_a_failed_bind_in_a_component_log_names_the_port(
         f"port {port} was taken by another program "
         f"({component}: listen tcp 127.0.0.1:{port}: bind: address already in use)"
     )
+
+
+def test_a_user_without_a_writable_home_keeps_the_registry_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A system account (Binder-box test's course-learner) has no home directory.
+    class Entry:
+        pw_dir = str(tmp_path / "missing-home" / "nested")
+
+    (tmp_path / "missing-home").mkdir(mode=0o500)  # cannot create the home under it
+    monkeypatch.setattr(_ports.pwd, "getpwuid", lambda uid: Entry())
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    if os.access(tmp_path / "missing-home", os.W_OK):  # root ignores the mode
+        monkeypatch.setattr(Path, "mkdir", _refuse_under(tmp_path / "missing-home"))
+    assert _ports.registry_dir() == tmp_path / "cache" / "ports"
+    assert (tmp_path / "cache" / "ports").is_dir()
+
+
+def _refuse_under(root: Path) -> Any:
+    real = Path.mkdir
+
+    def mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.is_relative_to(root):
+            raise PermissionError(13, "Permission denied", str(self))
+        real(self, *args, **kwargs)
+
+    return mkdir
