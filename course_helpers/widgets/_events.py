@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Unpack
 
-import ipywidgets as widgets
 import pandas as pd
 
 from ..kube._objects import meta, parse_time, uid_of
 from ..kube._watch import Obj, WatchEvent
-from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._base import WatchSpec, WidgetOptions
 from ._palette import (
     CELL_CSS,
     FONT,
@@ -22,6 +21,7 @@ from ._palette import (
     TEXT_CSS,
     escape,
 )
+from ._table_view import HtmlTableView
 
 FRAME_COLUMNS = [
     "last_seen",
@@ -74,7 +74,7 @@ def event_key(event: Obj) -> Key:
     )
 
 
-class EventFeed(LiveWidget):
+class EventFeed(HtmlTableView):
     """The namespace's Events, newest first, each distinct one once with its count.
 
     Events with the same involved object, reason and message are one row
@@ -120,13 +120,6 @@ class EventFeed(LiveWidget):
         self.groups: dict[Key, _Group] = {}
         self._keys: dict[str, Key] = {}
         super().__init__(namespace=namespace, **options)
-
-    def _build(self) -> list[widgets.Widget]:
-        self.table = widgets.HTML(layout=widgets.Layout(width="100%"))
-        return [self.table]
-
-    def _sync_targets(self) -> list[Any]:
-        return [self.status, self.table]
 
     def _specs(self) -> list[WatchSpec]:
         return [WatchSpec("Event", self.namespace)]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Unpack
 
-import ipywidgets as widgets
 import pandas as pd
 
 from ..kube._objects import (
@@ -19,8 +18,9 @@ from ..kube._objects import (
 )
 from ..kube._revisions import images, pod_revision, revision_numbers
 from ..kube._watch import Obj, WatchEvent
-from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._base import WatchSpec, WidgetOptions
 from ._palette import FONT, INK_CSS, OKABE_ITO, Markup, Style, chip, escape, html_table
+from ._table_view import HtmlTableView
 
 FRAME_COLUMNS = ["ordinal", "pod", "state", "revision", "role", "image", "history", "hash"]
 
@@ -65,7 +65,7 @@ class _Life:
         return "Ready" if self.ready else "starting"
 
 
-class StatefulSetRevisions(LiveWidget):
+class StatefulSetRevisions(HtmlTableView):
     """One row per ordinal: the revision its pod runs, and every revision it ran before.
 
     A StatefulSet keeps each pod template it has run as a ControllerRevision
@@ -98,13 +98,6 @@ class StatefulSetRevisions(LiveWidget):
         self._colour: dict[str, int] = {}
         self._deleted = False
         super().__init__(namespace=namespace, **options)
-
-    def _build(self) -> list[widgets.Widget]:
-        self.table = widgets.HTML(layout=widgets.Layout(width="100%"))
-        return [self.table]
-
-    def _sync_targets(self) -> list[Any]:
-        return [self.status, self.table]
 
     def _specs(self) -> list[WatchSpec]:
         return [

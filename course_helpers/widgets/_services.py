@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Unpack
 
-import ipywidgets as widgets
 import pandas as pd
 
 from ..kube._objects import labels_of, meta, name_of
 from ..kube._watch import WatchEvent
-from ._base import LiveWidget, WatchSpec, WidgetOptions
+from ._base import WatchSpec, WidgetOptions
 from ._palette import CELL_CSS, HEAD_CSS, OKABE_ITO, TABLE_CSS, escape
+from ._table_view import HtmlTableView
 
 SERVICE_LABEL = "kubernetes.io/service-name"
 FRAME_COLUMNS = [
@@ -35,7 +35,7 @@ FRAME_COLUMNS = [
 ]
 
 
-class ServiceEndpoints(LiveWidget):
+class ServiceEndpoints(HtmlTableView):
     """Services and their EndpointSlices, live: the virtual IP against one row per pod.
 
     Args:
@@ -63,13 +63,6 @@ class ServiceEndpoints(LiveWidget):
             raise ValueError("ServiceEndpoints needs the name of at least one Service.")
         self.services: tuple[str, ...] = tuple(names)
         super().__init__(namespace=namespace, **options)
-
-    def _build(self) -> list[widgets.Widget]:
-        self.table = widgets.HTML(layout=widgets.Layout(width="100%"))
-        return [self.table]
-
-    def _sync_targets(self) -> list[Any]:
-        return [self.status, self.table]
 
     def _specs(self) -> list[WatchSpec]:
         return [WatchSpec("Service", self.namespace), WatchSpec("EndpointSlice", self.namespace)]
