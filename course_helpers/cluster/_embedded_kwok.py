@@ -13,7 +13,7 @@ it), where ``kubectl logs`` reaches it.
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -22,8 +22,8 @@ from kubernetes.client.rest import ApiException
 
 from ._binaries import Log
 from ._embedded_kwokctl import recorded_options
-from ._embedded_state import cluster_dir, component_pids
-from ._process import is_ours, kill_if_ours
+from ._embedded_state import component_pids
+from ._embedded_teardown import stop_component
 
 #: The namespace of the kubelets' (here: kwok's) node Leases.
 NODE_LEASES = "kube-node-lease"
@@ -35,13 +35,7 @@ def stop_kwok_controller() -> bool:
     Its pid file stays, so a resume sees it gone and starts it again.
     """
     pid = component_pids().get("kwok-controller")
-    if pid is None or not kill_if_ours(pid, cluster_dir(), signal=15):
-        return False
-    deadline = time.monotonic() + 10
-    while is_ours(pid, cluster_dir()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    kill_if_ours(pid, cluster_dir(), signal=9)
-    return True
+    return pid is not None and stop_component(pid, graceful=True, timeout=10)
 
 
 def hand_over_node_leases(kubeconfig: str, log: Log) -> int:
@@ -62,7 +56,7 @@ def hand_over_node_leases(kubeconfig: str, log: Log) -> int:
         return 0
 
 
-def _point_nodes_at_kwok(core: k8s_client.CoreV1Api) -> None:
+def _point_nodes_at_kwok(core: k8s_client.CoreV1Api, nodes: list[Any]) -> None:
     """Give every node kwok-controller's current port as its kubelet endpoint.
 
     kwok writes the port into a node's status once, when it initialises the
@@ -72,7 +66,7 @@ def _point_nodes_at_kwok(core: k8s_client.CoreV1Api) -> None:
     port = recorded_options().get("kwokControllerPort")
     if not port:
         return
-    for node in core.list_node().items:
+    for node in nodes:
         endpoints = node.status.daemon_endpoints if node.status else None
         kubelet = endpoints.kubelet_endpoint if endpoints else None
         if kubelet is not None and kubelet.port != port:
@@ -84,12 +78,13 @@ def _delete_node_leases(kubeconfig: str) -> int:
     api = k8s_config.new_client_from_config(config_file=kubeconfig)
     try:
         core = k8s_client.CoreV1Api(api)
-        _point_nodes_at_kwok(core)
+        nodes = core.list_node().items
+        _point_nodes_at_kwok(core, nodes)
+        names = {node.metadata.name for node in nodes}
         leases = k8s_client.CoordinationV1Api(api)
-        nodes = {node.metadata.name for node in core.list_node().items}
         deleted = 0
         for lease in leases.list_namespaced_lease(NODE_LEASES).items:
-            if lease.metadata.name not in nodes:
+            if lease.metadata.name not in names:
                 continue
             try:
                 leases.delete_namespaced_lease(lease.metadata.name, NODE_LEASES)

@@ -45,15 +45,24 @@ def stop_processes(graceful: bool, timeout: float = 15) -> list[str]:
     order = sorted(pids, key=lambda n: START_ORDER.index(n) if n in START_ORDER else 99)
     stopped = []
     for name in reversed(order):
-        pid = pids[name]
-        if kill_if_ours(pid, cluster_dir(), signal=15 if graceful else 9):
+        if stop_component(pids[name], graceful, timeout):
             stopped.append(name)
-            deadline = time.monotonic() + (timeout if graceful else 5)
-            while is_ours(pid, cluster_dir()) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            kill_if_ours(pid, cluster_dir(), signal=9)
         (cluster_dir() / "pids" / f"{name}.pid").unlink(missing_ok=True)
     return stopped
+
+
+def stop_component(pid: int, graceful: bool, timeout: float = 15) -> bool:
+    """Stop one of the cluster's processes if it is ours; return whether it was running.
+
+    Graceful: SIGTERM, then SIGKILL after ``timeout`` seconds; else SIGKILL.
+    """
+    if not kill_if_ours(pid, cluster_dir(), signal=15 if graceful else 9):
+        return False
+    deadline = time.monotonic() + (timeout if graceful else 5)
+    while is_ours(pid, cluster_dir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    kill_if_ours(pid, cluster_dir(), signal=9)
+    return True
 
 
 def inventory() -> str:

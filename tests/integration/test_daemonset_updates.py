@@ -7,30 +7,17 @@ only read them.
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
+from kubectl_support import kubectl_run
 from test_widgets_live import _converge
 
 import course_helpers as ch
-from course_helpers.kube import _kubectl
 from course_helpers.widgets import PodsPerNode
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
-
-
-def _kubectl_run(*args: str) -> str:
-    done = subprocess.run(
-        [str(_kubectl.kubectl()), "--kubeconfig", str(_kubectl.kubeconfig_path()), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def _ready_nodes() -> set[str]:
@@ -62,10 +49,10 @@ def test_surge_rollout_then_undo_gives_the_old_template_the_next_number(namespac
             1: (0, "fluent/fluent-bit:3.2"),
             2: (len(nodes), "fluent/fluent-bit:4.0"),
         }
-        history = _kubectl_run("rollout", "history", "daemonset/log-collector", "-n", namespace)
+        history = kubectl_run("rollout", "history", "daemonset/log-collector", "-n", namespace)
         assert "fluent-bit 4.0, new pod beside the old one" in history
 
-        _kubectl_run("rollout", "undo", "daemonset/log-collector", "-n", namespace)
+        kubectl_run("rollout", "undo", "daemonset/log-collector", "-n", namespace)
         ch.blocking.rollout_status("DaemonSet", "log-collector", namespace, timeout=90)
         table = _by_revision("DaemonSet", "log-collector", namespace)
         # Read the numbers from the cluster rather than assume them: the revision whose
@@ -75,7 +62,7 @@ def test_surge_rollout_then_undo_gives_the_old_template_the_next_number(namespac
         assert sorted(table) == [2, 3]
         assert restored == replaced + 1 == max(table)
         assert table[restored][0] == len(nodes) and table[replaced][0] == 0
-        history = _kubectl_run("rollout", "history", "daemonset/log-collector", "-n", namespace)
+        history = kubectl_run("rollout", "history", "daemonset/log-collector", "-n", namespace)
         assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["2", "3"]
 
         # The live view agrees, node by node, once it has caught up with the watch.
@@ -101,7 +88,7 @@ def test_on_delete_replaces_only_the_pod_you_delete(namespace: str) -> None:
         namespace,
         {"spec": {"updateStrategy": {"type": "OnDelete", "rollingUpdate": None}}},
     )
-    _kubectl_run(
+    kubectl_run(
         "set", "image", "daemonset/storage-daemon", "storage-daemon=busybox:1.36", "-n", namespace
     )
     ch.blocking.wait_for(
@@ -113,7 +100,7 @@ def test_on_delete_replaces_only_the_pod_you_delete(namespace: str) -> None:
         ch.blocking.rollout_status("DaemonSet", "storage-daemon", namespace, timeout=10)
 
     victim = ch.pods(namespace, label_selector="app=storage-daemon")["pod"][0]
-    _kubectl_run("delete", "pod", victim, "-n", namespace)
+    kubectl_run("delete", "pod", victim, "-n", namespace)
     ch.blocking.wait_for(
         "Pod", None, namespace, selector="app=storage-daemon", count=len(nodes), timeout=60
     )

@@ -8,15 +8,14 @@ its predecessor's Ready time), never from when a test noticed.
 from __future__ import annotations
 
 import itertools
-import subprocess
 from typing import Any
 
 import pandas as pd
 import pytest
+from kubectl_support import kubectl_run
 from test_widgets_live import _converge
 
 import course_helpers as ch
-from course_helpers.kube import _kubectl
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
@@ -48,17 +47,6 @@ def _observed(namespace: str) -> None:
 
 def _by_pod(frame: pd.DataFrame) -> dict[str, int]:
     return {row.pod: int(row.revision) for row in frame.itertuples()}
-
-
-def _kubectl_run(*args: str) -> str:
-    done = subprocess.run(
-        [str(_kubectl.kubectl()), "--kubeconfig", str(_kubectl.kubeconfig_path()), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout
 
 
 def test_rolling_update_replaces_the_highest_ordinal_first_each_after_the_next_is_ready(
@@ -130,7 +118,7 @@ def test_rollout_undo_gives_the_old_revision_the_next_number(namespace: str) -> 
     ch.blocking.rollout_status("StatefulSet", "web", namespace, timeout=90)
     before = ch.revision_history("StatefulSet", "web", namespace)
     assert list(before.revision) == [1, 2]
-    _kubectl_run("rollout", "undo", "statefulset/web", "-n", namespace)
+    kubectl_run("rollout", "undo", "statefulset/web", "-n", namespace)
     ch.blocking.rollout_status("StatefulSet", "web", namespace, timeout=90)
     after = ch.revision_history("StatefulSet", "web", namespace)
     assert list(after.revision) == [2, 3]
@@ -141,7 +129,7 @@ def test_rollout_undo_gives_the_old_revision_the_next_number(namespace: str) -> 
         "web-1": 3,
         "web-2": 3,
     }
-    history = _kubectl_run("rollout", "history", "statefulset/web", "-n", namespace)
+    history = kubectl_run("rollout", "history", "statefulset/web", "-n", namespace)
     assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["2", "3"]
 
 
