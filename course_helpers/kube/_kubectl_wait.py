@@ -143,7 +143,9 @@ def wait_for_wait(
     say(f"kubectl wait --for={quote}{want.text}{quote} {target}{ns_flag} {_timeout_flag(timeout)}")
     what = f"{target} to be {want.text}"
     if name is None:
-        chosen = Selected(info, want, count)
+        chosen = Selected(
+            info, want, count, target=", ".join(s for s in (selector, field_selector) if s)
+        )
         return Wait(
             info.kind,
             namespace,

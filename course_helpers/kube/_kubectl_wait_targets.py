@@ -79,6 +79,8 @@ class Selected:
     count: int
     order: list[str] = field(default_factory=list)
     ever: set[str] = field(default_factory=set)
+    #: The selectors (``job-name=pi``), for the answer when nothing matched.
+    target: str = ""
 
     def check(self, found: list[Obj]) -> Outcome | None:
         alive = [o for o in found if not meta(o).get("deletionTimestamp")]
@@ -89,6 +91,10 @@ class Selected:
             self.ever |= {name_of(o) for o in found}
             if found:
                 return None
+            if not self.order:
+                # kubectl prints nothing here; a notebook would show an empty value.
+                where = f" with {self.target}" if self.target else ""
+                return Outcome(f"no {self.info.plural}{where} left (none to wait for)")
             return outcome(self.info, [], self.order)
         newly = [o for o in alive if self.want.met(o) and name_of(o) not in self.order]
         newly.sort(key=lambda o: met_at(self.want, o))  # by when, as for a list of names

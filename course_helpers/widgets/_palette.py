@@ -161,6 +161,22 @@ def chip(text: str, style: Style, title: str = "") -> str:
     )
 
 
+def marked(html: str, colour: str, *, bold: bool = False) -> str:
+    """Return ``html`` in the theme's text colour, underlined in ``colour``.
+
+    The palette's colours are for fills, borders and chart marks: as text, orange,
+    sky blue, yellow and grey fall under 3:1 on a white page (orange 2.25:1), and
+    blue under it on a dark one. Text that a state colours (a tile's ``◌ 1``, a
+    revision's ``r4``, ``✓ Ready``) keeps the theme's colour, so it reads on both,
+    and takes the state's colour as a thick underline; its symbol says the state too.
+    """
+    tag = "b" if bold else "span"
+    return (
+        f'<{tag} style="color:{TEXT_CSS};border-bottom:3px solid {colour};'
+        f'white-space:nowrap">{html}</{tag}>'
+    )
+
+
 def escape(text: object) -> str:
     """HTML-escape ``text``."""
     from html import escape as _escape

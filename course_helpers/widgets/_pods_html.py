@@ -17,7 +17,7 @@ from ..kube._objects import (
 )
 from ..kube._revisions import Revisions
 from ..kube._watch import Obj
-from ._palette import INK_CSS, OKABE_ITO, Style, chip, escape, phase_style
+from ._palette import INK_CSS, OKABE_ITO, Style, chip, escape, marked, phase_style
 
 INK = INK_CSS
 UNSCHEDULED = "not scheduled"
@@ -115,13 +115,13 @@ def pod_chip(pod: Obj, revisions: Revisions | None = None) -> str:
 def node_state(node: Obj | None) -> str:
     """Return a card's node state: ✓ Ready or ✗ NotReady, ⊘ cordoned, or ✗ node gone."""
     if node is None:
-        return f'<span style="color:{OKABE_ITO["vermillion"]}">✗ node gone</span>'
+        return marked("✗ node gone", OKABE_ITO["vermillion"])
     ready = condition(node, "Ready")
     marks = []
     if ready is not None and ready.get("status") == "True":
-        marks.append(f'<span style="color:{OKABE_ITO["bluish_green"]}">✓ Ready</span>')
+        marks.append(marked("✓ Ready", OKABE_ITO["bluish_green"]))
     else:
-        marks.append(f'<span style="color:{OKABE_ITO["vermillion"]}">✗ NotReady</span>')
+        marks.append(marked("✗ NotReady", OKABE_ITO["vermillion"]))
     if (node.get("spec") or {}).get("unschedulable"):
         marks.append(f'<span style="color:{INK}">⊘ cordoned</span>')
     return " ".join(marks)
@@ -134,7 +134,7 @@ def tile(name: str, node: Obj | None, pods: list[Obj], revisions: Revisions | No
         phase = pod_phase(pod)
         phases[phase] = phases.get(phase, 0) + 1
     counts = " ".join(
-        f'<b style="color:{phase_style(p).color}">{phase_style(p).symbol}&#8239;{n}</b>'
+        marked(f"{phase_style(p).symbol}&#8239;{n}", phase_style(p).color, bold=True)
         for p, n in sorted(phases.items())
     )
     if name == UNSCHEDULED:
@@ -164,8 +164,7 @@ def tile(name: str, node: Obj | None, pods: list[Obj], revisions: Revisions | No
         numbers = sorted({n for p in pods if (n := revisions.revision_of(p)) is not None})
         extra = f' data-revisions="{",".join(map(str, numbers))}"'
         line = "<div>" + (
-            " ".join(f'<b style="color:{revision_colour(n)}">r{n}</b>' for n in numbers)
-            or "&#8211;"
+            " ".join(marked(f"r{n}", revision_colour(n), bold=True) for n in numbers) or "&#8211;"
         )
         line += "</div>"
     return (

@@ -17,7 +17,7 @@ import pandas as pd
 from ..kube._objects import labels_of, meta, name_of
 from ..kube._watch import WatchEvent
 from ._base import WatchSpec, WidgetOptions
-from ._palette import CELL_CSS, HEAD_CSS, OKABE_ITO, TABLE_CSS, escape
+from ._palette import CELL_CSS, HEAD_CSS, OKABE_ITO, TABLE_CSS, escape, marked
 from ._table_view import HtmlTableView
 
 SERVICE_LABEL = "kubernetes.io/service-name"
@@ -149,7 +149,7 @@ class ServiceEndpoints(HtmlTableView):
                 colour = OKABE_ITO["bluish_green"] if row["ready"] else OKABE_ITO["vermillion"]
                 text = "✓ ready" if row["ready"] else "✗ not ready"
                 text += ", terminating" if row["terminating"] else ""
-                state = f'<span style="color:{colour}">{escape(text)}</span>'
+                state = marked(escape(text), colour)
             cells = [
                 escape(row["service"]),
                 escape(kind),

@@ -322,6 +322,23 @@ def test_wait_for_delete_by_selector_reports_the_order_they_went(use: Any) -> No
     assert done.objects == []
 
 
+def test_wait_for_delete_by_selector_with_nothing_left_says_so(use: Any) -> None:
+    # kubectl prints nothing here; a notebook cell ending in this wait would show an
+    # empty value, so the answer says that nothing matched.
+    use(
+        ScriptedSource(
+            {"kind": "Pod", "lists": [{"resourceVersion": "1", "items": []}], "watches": [[]]}
+        )
+    )
+    with ch.echo(False):
+        done = ch.blocking.wait_for(
+            "Pod", None, "ns", "delete", selector="job-name=render-frames", timeout=5
+        )
+    assert done == "no pods with job-name=render-frames left (none to wait for)"
+    assert done.names == []
+    assert repr(done) == str(done)
+
+
 def test_wait_for_delete_of_a_named_object(use: Any) -> None:
     use(
         ScriptedSource(
