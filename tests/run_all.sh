@@ -27,28 +27,71 @@ run_pytest tests/unit -q
 echo "== cluster binaries (downloaded and verified, or built from pinned Go modules, on first run; cached after)"
 course-cluster install
 
-echo "== integration tests (embedded cluster)"
 export COURSE_CLUSTER=embedded
-course-cluster up
-run_pytest tests/integration -m integration -q
-
-echo "== notebooks (nbval): cluster and kernel on one CPU, as on Binder; each notebook twice"
-# The cluster restarts confined to CPU 0 (its processes inherit the affinity), and
-# pytest runs there too, so every kernel it starts does. Nothing a notebook checks may
-# depend on the machine's speed. Each notebook runs twice in a row with no reset in
-# between, as a learner re-running it does (--keep-duplicates keeps the second run).
-course-cluster down
-taskset -c 0 course-cluster up
 notebooks=()
 for nb in notebooks/*.ipynb; do notebooks+=("$nb" "$nb"); done
-nbval_start=$SECONDS
-(
-  taskset -c -p 0 "$BASHPID" >/dev/null  # this subshell, pytest and its kernels: CPU 0
-  run_pytest "${notebooks[@]}" --keep-duplicates --nbval-lax \
-    --nbval-sanitize-with tests/nbval-sanitize.cfg \
-    -p no:randomly -q -o addopts="" -o testpaths=notebooks
-)
-echo "nbval stage (one CPU, every notebook twice) took $((SECONDS - nbval_start))s"
+
+# The integration tests on an embedded cluster of their own (its own state directory,
+# outside the checkout, brought down afterwards), one namespace per test.
+integration() {
+  COURSE_STATE_DIR="$(python -c 'from course_helpers.cluster._paths import cache_dir; print(cache_dir())')/state-integration"
+  export COURSE_STATE_DIR
+  local rc=0
+  course-cluster up
+  run_pytest tests/integration -m integration -q || rc=$?
+  course-cluster down || true
+  return "$rc"
+}
+
+# The notebooks under nbval, with the course's own cluster and every kernel confined to
+# CPU 0, as on Binder: the cluster restarts there (its processes inherit the affinity),
+# and pytest runs there too, so every kernel it starts does. Nothing a notebook checks
+# may depend on the machine's speed. Each notebook runs twice in a row with no reset in
+# between, as a learner re-running it does (--keep-duplicates keeps the second run).
+notebooks_on_one_cpu() {
+  course-cluster down || return 1
+  taskset -c 0 course-cluster up || return 1
+  local began=$SECONDS rc=0
+  (
+    taskset -c -p 0 "$BASHPID" >/dev/null  # this subshell, pytest and its kernels: CPU 0
+    run_pytest "${notebooks[@]}" --keep-duplicates --nbval-lax \
+      --nbval-sanitize-with tests/nbval-sanitize.cfg \
+      -p no:randomly -q -o addopts="" -o testpaths=notebooks
+  ) || rc=$?
+  echo "nbval stage (one CPU, every notebook twice) took $((SECONDS - began))s"
+  return "$rc"
+}
+
+if [ "$(nproc)" -ge 2 ]; then
+  # Side by side, a CPU each: the integration tests (and the clusters some of them
+  # start) on CPU 1, the notebooks on CPU 0. Their output is printed when both end.
+  echo "== integration tests (own cluster, CPU 1) beside the notebooks under nbval (CPU 0)"
+  integration_log=$(mktemp)
+  integration_start=$SECONDS
+  (
+    taskset -c -p 1 "$BASHPID" >/dev/null
+    integration
+  ) >"$integration_log" 2>&1 &
+  integration_pid=$!
+  echo "== notebooks (nbval): cluster and kernel on one CPU, as on Binder; each notebook twice"
+  notebooks_rc=0
+  notebooks_on_one_cpu || notebooks_rc=$?
+  integration_rc=0
+  wait "$integration_pid" || integration_rc=$?
+  echo "== integration tests (embedded cluster of their own, CPU 1)"
+  cat "$integration_log"
+  rm -f "$integration_log"
+  echo "integration stage took $((SECONDS - integration_start))s (beside the notebooks)"
+  if [ "$notebooks_rc" -ne 0 ] || [ "$integration_rc" -ne 0 ]; then
+    echo "failed: notebooks (nbval) exit $notebooks_rc, integration tests exit $integration_rc" >&2
+    exit 1
+  fi
+else
+  echo "== integration tests (embedded cluster)"
+  integration
+  echo "== notebooks (nbval): cluster and kernel on one CPU, as on Binder; each notebook twice"
+  notebooks_on_one_cpu
+fi
 
 echo "== browser end-to-end (JupyterLab in headless Chromium)"
 bash tests/e2e/setup.sh
