@@ -157,3 +157,52 @@ def test_marked_text_keeps_the_theme_colour_and_underlines_in_the_state_colour()
     html = marked("◌&#8239;1", "#E69F00", bold=True)
     assert html.startswith("<b ") and f"color:{TEXT_CSS}" in html
     assert "border-bottom:3px solid #E69F00" in html
+
+
+def _html_parts(widget: object) -> list[str]:
+    """Every HTML string a widget shows: its ipywidgets' values, then its snapshot's."""
+    import ipywidgets
+
+    found: list[str] = []
+    todo = [widget.view]  # type: ignore[attr-defined]
+    while todo:
+        part = todo.pop()
+        if isinstance(part, ipywidgets.HTML):
+            found.append(part.value)
+        todo.extend(getattr(part, "children", ()))
+    found.append(widget.snapshot().to_html())  # type: ignore[attr-defined]
+    return found
+
+
+RECORDED = {
+    "pods": ("daemonset.jsonl", "PodsPerNode", ("course-daemonsets",), {"revisions": True}),
+    "tiles": (
+        "kwok-cronjob-daemonset.jsonl.gz",
+        "PodsPerNode",
+        (),
+        {"compact": True, "revisions": True},
+    ),
+    "jobs": ("jobs.jsonl", "JobProgress", (["render-frames", "broken-task"], "course-jobs"), {}),
+    "indexed-jobs": (
+        "kwok-indexed-jobs.jsonl.gz",
+        "JobProgress",
+        (["render-scenes", "import-shards", "transcode", "leader-workers"], "course-jobs"),
+        {},
+    ),
+    "cronjob": ("cronjob.jsonl", "CronJobTimeline", ("report", "course-cronjobs"), {}),
+    "statefulset": ("statefulset.jsonl", "StatefulSetOrder", ("web", "course-statefulsets"), {}),
+    "events": ("events.jsonl", "EventFeed", ("course-statefulsets",), {}),
+}
+
+
+@pytest.mark.parametrize("case", list(RECORDED))
+def test_recorded_runs_of_every_widget_read_on_both_themes(case: str) -> None:
+    from fakes import DATA
+
+    from course_helpers import widgets
+
+    fixture, name, args, options = RECORDED[case]
+    widget = getattr(widgets, name)(*args, source=DATA / fixture, **options)
+    parts = _html_parts(widget)
+    assert any(len(p) > 200 for p in parts), "the widget drew something to check"
+    assert [p for html in parts for p in problems(html)] == []
