@@ -47,7 +47,10 @@ TITLES = {
     "cpu": "CPU requested<br>% of allocatable",
     "memory": "memory requested<br>% of allocatable",
 }
-ROW_PX = 30
+#: A row's height: the node's name and its two amounts, on three lines.
+ROW_PX = 50
+#: The amounts under a node's name, smaller and in the chart's secondary ink.
+AMOUNT_FONT = f"font-size:11px;color:{INK}"
 
 
 class NodeRequests(LiveWidget):
@@ -56,8 +59,9 @@ class NodeRequests(LiveWidget):
     One horizontal bar per node for CPU and one for memory, in percent of the
     node's ``status.allocatable``. Each owner's pods (``DaemonSet/log-collector``)
     are a segment of their own colour, named in the legend below with what one
-    of its pods requests; pods of other namespaces are grey. The text beside
-    each bar says the amounts (``550m of 1``). A DaemonSet pod that does not fit
+    of its pods requests; pods of other namespaces are grey. Under each node's
+    name, its amounts (``cpu 550m of 1``): there they are never cut, whatever the
+    chart's width (beside a bar, a 590-pixel chart cut them). A DaemonSet pod that does not fit
     waits unscheduled for its node: it is drawn hatched in vermillion after the
     requests, past the dashed 100 % line, and listed under the chart.
 
@@ -116,18 +120,6 @@ class NodeRequests(LiveWidget):
                         "pattern": {"shape": "/", "fgcolor": WAITING, "fillmode": "overlay"},
                     },
                     hovertemplate="%{hovertext}<extra></extra>",
-                    showlegend=False,
-                ),
-                row=1,
-                col=col,
-            )
-            base.add_trace(
-                go.Scatter(
-                    name=f"{resource} amounts",
-                    mode="text",
-                    textposition="middle right",
-                    textfont={"color": INK, "size": 11},
-                    hoverinfo="skip",
                     showlegend=False,
                 ),
                 row=1,
@@ -232,11 +224,10 @@ class NodeRequests(LiveWidget):
         nodes = list(books)
         with self.figure.batch_update():
             for col, resource in enumerate(SHOWN):
-                bars, waits, texts = self.figure.data[3 * col : 3 * col + 3]
+                bars, waits = self.figure.data[2 * col : 2 * col + 2]
                 bar = _Segments()
                 wait = _Segments()
                 ends: list[float] = []
-                labels: list[str] = []
                 for book in books.values():
                     start = 0.0
                     for owner, asks in self._grouped(book).items():
@@ -267,14 +258,15 @@ class NodeRequests(LiveWidget):
                         )
                         start += share
                     ends.append(start)
-                    requested = amount_text(resource, book.requested.get(resource, Decimal(0)))
-                    offered = amount_text(resource, book.allocatable.get(resource, Decimal(0)))
-                    labels.append(f"{requested} of {offered}")
                 bar.apply(bars)
                 wait.apply(waits)
-                texts.x, texts.y, texts.text = ends, nodes, labels
                 axis = "xaxis" if col == 0 else f"xaxis{col + 1}"
-                self.figure.layout[axis].range = [0, max([100.0, *ends]) * 1.3]
+                self.figure.layout[axis].range = [0, max([100.0, *ends]) * 1.08]
+            self.figure.layout.yaxis.update(
+                tickmode="array",
+                tickvals=nodes,
+                ticktext=[amounts_label(book) for book in books.values()],
+            )
             self.figure.layout.height = 110 + ROW_PX * max(len(nodes), 1)
         self.legend.value = self._legend_html(books)
 
@@ -326,6 +318,16 @@ class NodeRequests(LiveWidget):
         frame = self.to_frame()
         rows = [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
         return self._legend_html(self.books()) + html_table(rows, list(frame.columns))
+
+
+def amounts_label(book: NodeBook) -> str:
+    """Return a node's tick label: its name, then what its pods request of what it offers."""
+    lines = [escape(book.node)]
+    for resource in SHOWN:
+        requested = amount_text(resource, book.requested.get(resource, Decimal(0)))
+        offered = amount_text(resource, book.allocatable.get(resource, Decimal(0)))
+        lines.append(f'<span style="{AMOUNT_FONT}">{resource} {requested} of {offered}</span>')
+    return "<br>".join(lines)
 
 
 def _grouped_name(owner: str, namespace: str | None) -> str:

@@ -74,6 +74,7 @@ def check_01(result: dict[str, Any]) -> None:
     # What a DaemonSet costs every node: the pod that does not fit the small node.
     cost = _text(result, "cost_view = ch.NodeRequests(")
     assert "does not fit" in cost and "worker-small" in cost, cost[:400]
+    assert "of 1Gi" in cost, f"the small node's amounts under its name: {cost[:600]}"
     assert "CPU requested" in _titles(result, "cost_view = ch.NodeRequests(")
 
 

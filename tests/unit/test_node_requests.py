@@ -215,14 +215,19 @@ def _events() -> list[WatchEvent]:
 
 def test_the_bars_stack_each_owner_in_percent_of_allocatable() -> None:
     view = NodeRequests(NS, source=_events())
-    cpu_bars, cpu_waits, cpu_text = view.figure.data[:3]
+    cpu_bars, cpu_waits = view.figure.data[:2]
     assert list(cpu_bars.y) == ["worker-1", "worker-small", "worker-small"]
     assert list(cpu_bars.x) == pytest.approx([50 / 32000 * 100, 5.0, 10.0])
     assert list(cpu_bars.base) == pytest.approx([0.0, 0.0, 5.0]), "stacked, owner after owner"
     assert list(cpu_bars.marker.color) == [view.colour("DaemonSet/log-collector")] * 2 + ["#999999"]
-    assert list(cpu_text.text) == ["50m of 32", "150m of 1"]
     assert not cpu_waits.x
-    memory_bars = view.figure.data[3]
+    # The amounts go under each node's name, where no chart width cuts them.
+    assert list(view.figure.layout.yaxis.tickvals) == ["worker-1", "worker-small"]
+    small = view.figure.layout.yaxis.ticktext[1]
+    assert small.startswith("worker-small<br>")
+    assert ">cpu 150m of 1</span>" in small and ">memory 64Mi of 1Gi</span>" in small
+    assert len(view.figure.data) == 4, "two traces a panel: requests and what waits"
+    memory_bars = view.figure.data[2]
     assert list(memory_bars.x) == pytest.approx([64 / (256 * 1024) * 100, 6.25])
     segments = view.segments().set_index(["node", "owner"])
     assert segments.loc[("worker-small", "other namespaces"), "cpu_percent"] == pytest.approx(10)
@@ -266,7 +271,8 @@ def test_a_node_that_leaves_takes_its_bar_and_a_snapshot_is_static() -> None:
     view = NodeRequests(NS, source=events)
     view.feed([WatchEvent("Node", "DELETED", events[1].object, 5.0)])
     assert list(view.to_frame()["node"]) == ["worker-1"]
-    assert list(view.figure.data[2].y) == ["worker-1"]
+    assert list(view.figure.data[0].y) == ["worker-1"]
+    assert list(view.figure.layout.yaxis.tickvals) == ["worker-1"]
     snapshot = view.snapshot()
     assert snapshot.figure is not None and "cpu_requested" in snapshot.html
     assert snapshot.frame.equals(view.to_frame())
