@@ -96,6 +96,10 @@ def _deletion_requested(pod: Obj) -> float | None:
     return deadline - float(meta(pod).get("deletionGracePeriodSeconds") or 0)
 
 
+#: Room above the bars for the legend: three rows at 590 pixels, one on a wide screen.
+LEGEND_PX = 64
+
+
 class StatefulSetOrder(LiveWidget):
     """A Gantt chart of a StatefulSet's pods by ordinal: created → scheduled → ready → gone.
 
@@ -179,8 +183,20 @@ class StatefulSetOrder(LiveWidget):
             )
         )
         more = len(self.statefulsets) - 1  # each further set: a title line and a group of rows
-        layout = chart_layout(height=280 + 130 * more, barmode="overlay")
+        layout = chart_layout(height=280 + LEGEND_PX + 130 * more, barmode="overlay")
         layout["margin"]["t"] += 20 * more
+        # The legend in rows between the title and the bars: on the right it took a
+        # third of a 590-pixel chart (a notebook's width at 1024 pixels) from the bars.
+        layout["margin"]["t"] += LEGEND_PX
+        layout["legend"] = {
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(0,0,0,0)",
+        }
+        layout["title"].update(y=1, yref="container", yanchor="top", pad={"t": 10})
         layout["xaxis"].update(title={"text": "seconds since the first pod was created"})
         layout["yaxis"].update(autorange="reversed", automargin=True, tickmode="array")
         self.figure = figure_widget(data=traces, layout=layout)
