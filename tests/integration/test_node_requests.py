@@ -98,7 +98,7 @@ def test_every_node_pays_the_requests_and_a_pod_that_does_not_fit_waits(
             )
 
         _converge(view, view_agrees, "the same books as ch.node_requests for the small node")
-        memory_waits = view.figure.data[4]  # per resource: requested, waiting, amounts
+        memory_waits = view.figure.data[3]  # per resource: requested, waiting
         assert memory_waits.name == "memory waiting: does not fit"
         assert small_node in list(memory_waits.y)
         assert f"waits for {small_node}" in view.legend.value
