@@ -96,6 +96,8 @@ def _deletion_requested(pod: Obj) -> float | None:
     return deadline - float(meta(pod).get("deletionGracePeriodSeconds") or 0)
 
 
+#: Pixels between the chart's top edge and its title's first line.
+TITLE_GAP_PX = 22
 #: Room above the bars for the legend: three rows at 590 pixels, one on a wide screen.
 LEGEND_PX = 64
 
@@ -196,7 +198,11 @@ class StatefulSetOrder(LiveWidget):
             "yanchor": "bottom",
             "bgcolor": "rgba(0,0,0,0)",
         }
-        layout["title"].update(y=1, yref="container", yanchor="top", pad={"t": 10})
+        # The title at the top, a little below the edge: at y=1 the top of a title on two
+        # lines (two StatefulSets) ran past the chart's top edge in JupyterLab.
+        layout["title"].update(
+            y=1 - TITLE_GAP_PX / layout["height"], yref="container", yanchor="top"
+        )
         layout["xaxis"].update(title={"text": "seconds since the first pod was created"})
         layout["yaxis"].update(autorange="reversed", automargin=True, tickmode="array")
         self.figure = figure_widget(data=traces, layout=layout)
