@@ -167,3 +167,13 @@ def test_a_pod_deleted_before_it_is_available_stays_terminating() -> None:
         ("ready", 1.0, 3.0),
         ("terminating", 3.0, 10.0),
     ]
+
+
+def test_the_legend_sits_above_the_bars_and_the_title_below_the_top_edge() -> None:
+    # On the right, the legend took a third of a 590-pixel chart from the bars; at y=1 a
+    # two-line title ran past the chart's top edge in JupyterLab.
+    order = StatefulSetOrder(["ordered", "parallel"], NS, source=_ordered_and_parallel())
+    layout = order.figure.layout
+    assert layout.legend.orientation == "h" and layout.legend.y > 1
+    assert layout.title.yref == "container" and layout.title.yanchor == "top"
+    assert (1 - layout.title.y) * layout.height >= 20
