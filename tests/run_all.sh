@@ -32,16 +32,17 @@ notebooks=()
 for nb in notebooks/*.ipynb; do notebooks+=("$nb" "$nb"); done
 
 # The integration tests on an embedded cluster of their own (its own state directory,
-# outside the checkout, brought down afterwards), one namespace per test.
-integration() {
+# outside the checkout, brought down afterwards), one namespace per test. A subshell, so
+# that state directory never becomes the notebooks' (one after the other, on one CPU).
+integration() (
   COURSE_STATE_DIR="$(python -c 'from course_helpers.cluster._paths import cache_dir; print(cache_dir())')/state-integration"
   export COURSE_STATE_DIR
-  local rc=0
+  rc=0
   course-cluster up
   run_pytest tests/integration -m integration -q || rc=$?
   course-cluster down || true
-  return "$rc"
-}
+  exit "$rc"
+)
 
 # The notebooks under nbval, with the course's own cluster and every kernel confined to
 # CPU 0, as on Binder: the cluster restarts there (its processes inherit the affinity),
