@@ -35,8 +35,10 @@ DARK = ("02-", "03-")
 #: What a cell that only waits may not leave behind as its value ...
 WAITS = re.compile(r"\b(until|job_finished|pods_ready|wait_for|rollout_status)\(")
 #: ... unless it is what kubectl itself prints (the awaited kubectl-shaped waits' value).
+#: A delete wait that found nothing left says so (kubectl prints nothing there).
 KUBECTL_SAID = re.compile(
     r"condition met|successfully rolled out|deleted|partitioned roll out|rolling update complete"
+    r"|\(none to wait for\)$"
 )
 
 
