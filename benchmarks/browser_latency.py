@@ -71,9 +71,13 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _line(label: str, values: list[float]) -> str:
+#: Why a pod's readiness has no samples at scale (said where it is missing).
+NO_READY = "no samples (above 12 nodes PodsPerNode draws tiles: phases, not readiness)"
+
+
+def _line(label: str, values: list[float], absent: str = "no samples") -> str:
     if not values:
-        return f"  {label:<44} no samples"
+        return f"  {label:<44} {absent}"
     med, p95 = _pct(values, 0.5) * 1e3, _pct(values, 0.95) * 1e3
     return f"  {label:<44} median {med:7.1f} ms   p95 {p95:7.1f} ms   n={len(values)}"
 
@@ -228,7 +232,7 @@ def run(
             after_watch[kind].append(dom[key][0] - t)
     print(_line("cordon: patch -> bare watch event", watch_lat))
     print(_line("cordon: patch -> widget DOM", dom_lat))
-    print(_line("pod Ready: bare watch event -> widget DOM", after_watch["ready"]))
+    print(_line("pod Ready: bare watch event -> widget DOM", after_watch["ready"], NO_READY))
     print(_line("Job succeeded count: bare watch -> widget DOM", after_watch["job"]))
     _print_split(raw.seen, dom, wire)
 
@@ -271,7 +275,8 @@ def _print_split(seen: dict[str, float], dom: dict[str, list[float]], wire: list
                 split["kernel"].append(sent - t)
                 split["wire"].append(received - sent)
             split["page"].append(dom[key][0] - received)
-        print(_line(f"{label}: bare watch -> kernel sent it", split["kernel"]))
+        absent = NO_READY if kind == "ready" else "no samples"
+        print(_line(f"{label}: bare watch -> kernel sent it", split["kernel"], absent))
         print(_line(f"{label}: kernel sent -> page received", split["wire"]))
         print(_line(f"{label}: page received -> DOM", split["page"]))
 
