@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .cluster import _binaries, _embedded, _podlogs
@@ -105,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     except CourseError as exc:
         print(f"course-cluster {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `course-cluster status | head -1`: the reader left; no traceback for that
+        # (and none when Python flushes stdout at exit: it goes to /dev/null).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

@@ -254,3 +254,24 @@ def test_ports_taken_while_the_cluster_was_stopped_move_everywhere_they_are_writ
         f"moved {taken} -> {moved}"
     ]
     assert not _embedded_resume._move_taken_ports(messages.append), "nothing left to move"
+
+
+def test_course_cluster_status_into_a_closed_pipe_shows_no_traceback(no_binaries: Path) -> None:
+    """`course-cluster status | head -1`: the reader leaves before the lines are written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write the command makes fails with EPIPE, deterministically
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "course_helpers.cli", "status"],
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr, proc.stderr
