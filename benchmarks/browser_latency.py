@@ -41,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from memory import _start_lab  # noqa: E402
 
+from course_helpers.widgets._pods import COMPACT_ABOVE  # noqa: E402
+
 NS_NAME = "bench-latency"
 JOB = "bench-job"
 CELLS = [
@@ -72,7 +74,9 @@ def _pct(values: list[float], q: float) -> float:
 
 
 #: Why a pod's readiness has no samples at scale (said where it is missing).
-NO_READY = "no samples (above 12 nodes PodsPerNode draws tiles: phases, not readiness)"
+NO_READY = (
+    f"no samples (above {COMPACT_ABOVE} nodes PodsPerNode draws tiles: phases, not readiness)"
+)
 
 
 def _line(label: str, values: list[float], absent: str = "no samples") -> str:

@@ -69,16 +69,21 @@ def test_connect_never_builds(no_binaries: Path, monkeypatch: pytest.MonkeyPatch
     assert not (no_binaries / "go-was-called").exists()
 
 
-def test_course_cluster_up_never_builds(no_binaries: Path) -> None:
+def _course_cluster(command: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``course-cluster COMMAND`` from this checkout, as a learner's shell would."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.run(
-        [sys.executable, "-m", "course_helpers.cli", "up"],
+    return subprocess.run(
+        [sys.executable, "-m", "course_helpers.cli", command],
         env=env,
-        capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        **kwargs,
     )
+
+
+def test_course_cluster_up_never_builds(no_binaries: Path) -> None:
+    proc = _course_cluster("up", capture_output=True)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "binaries are not built" in proc.stderr
     assert "course-cluster install" in proc.stderr
@@ -260,17 +265,8 @@ def test_course_cluster_status_into_a_closed_pipe_shows_no_traceback(no_binaries
     """`course-cluster status | head -1`: the reader leaves before the lines are written."""
     read_end, write_end = os.pipe()
     os.close(read_end)  # every write the command makes fails with EPIPE, deterministically
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "course_helpers.cli", "status"],
-            env=env,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        proc = _course_cluster("status", stdout=write_end, stderr=subprocess.PIPE)
     finally:
         os.close(write_end)
     assert proc.returncode == 1, proc.stderr
